@@ -21,11 +21,11 @@ typedef int (*heap_grow_fn)(u64 bytes, void **base, u64 *len);
 struct heap_block; /* private to mm/heap.c */
 
 struct heap {
-	spinlock_t lock; /* protects free and the counters */
+	spinlock_t lock;	 /* protects free and the counters */
 	struct heap_block *free; /* free blocks, sorted by address */
 	heap_grow_fn grow;
 	u64 bytes_total; /* all memory the heap owns */
-	u64 bytes_used; /* handed out, headers included */
+	u64 bytes_used;	 /* handed out, headers included */
 };
 
 void heap_init(struct heap *h, heap_grow_fn grow);
