@@ -27,20 +27,20 @@ struct mem_range {
 };
 
 struct boot_module {
-	hpa_t start; /* first byte */
-	hpa_t end; /* one past the last byte */
+	hpa_t start;	     /* first byte */
+	hpa_t end;	     /* one past the last byte */
 	const char *cmdline; /* in boot_info.strpool, never NULL */
 };
 
-#define BOOT_MAX_MMAP    128
+#define BOOT_MAX_MMAP	 128
 #define BOOT_MAX_MODULES 32
-#define BOOT_MAX_RSDP    64 /* an ACPI 2.0+ RSDP is 36 bytes */
-#define BOOT_STRPOOL     16384
+#define BOOT_MAX_RSDP	 64 /* an ACPI 2.0+ RSDP is 36 bytes */
+#define BOOT_STRPOOL	 16384
 
 struct boot_info {
-	const char *loader; /* "multiboot2" or "multiboot1" */
+	const char *loader;	 /* "multiboot2" or "multiboot1" */
 	const char *loader_name; /* boot loader name tag, "" if none */
-	const char *cmdline; /* Shade's command line, "" if none */
+	const char *cmdline;	 /* Shade's command line, "" if none */
 
 	bool has_basic_meminfo;
 	u32 mem_lower_kib, mem_upper_kib;

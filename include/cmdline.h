@@ -14,7 +14,7 @@ struct cmdline_word {
 	const char *word; /* the whole word, not NUL-terminated */
 	u32 len;
 	const char *key; /* == word */
-	u32 key_len; /* up to the first '=' (or the whole word) */
+	u32 key_len;	 /* up to the first '=' (or the whole word) */
 	const char *val; /* after the first '='; NULL for a bare flag */
 	u32 val_len;
 };

@@ -15,9 +15,9 @@ __noreturn __printf(3, 4) void panic_at(const char *file, int line,
 
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
-#define BUG_ON(cond)                                               \
-	do {                                                       \
-		if (unlikely(cond))                                \
+#define BUG_ON(cond)                                                       \
+	do {                                                               \
+		if (unlikely(cond))                                        \
 			panic_at(__FILE__, __LINE__, "BUG_ON(%s)", #cond); \
 	} while (0)
 

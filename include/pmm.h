@@ -16,9 +16,9 @@
 #include "bootinfo.h"
 
 struct pmm {
-	spinlock_t lock; /* protects everything below */
-	u64 *bitmap; /* bit set = frame free */
-	u64 nframes; /* frames covered by the bitmap: [0, nframes) */
+	spinlock_t lock;  /* protects everything below */
+	u64 *bitmap;	  /* bit set = frame free */
+	u64 nframes;	  /* frames covered by the bitmap: [0, nframes) */
 	u64 total_frames; /* usable frames at init */
 	u64 free_frames;
 	u64 hint; /* a frame number to start single-frame searches at */

@@ -23,14 +23,17 @@ __noreturn __printf(3, 4) void panic_at(const char *file, int line,
 #define SPIN_NO_OWNER 0xffffffffu
 
 typedef struct spinlock {
-	u32 next;  /* next ticket to hand out */
+	u32 next;	  /* next ticket to hand out */
 	u32 owner_ticket; /* ticket now being served */
-	u32 owner_cpu; /* CPU holding it, SPIN_NO_OWNER when free */
+	u32 owner_cpu;	  /* CPU holding it, SPIN_NO_OWNER when free */
 	const char *name;
 } spinlock_t;
 
-#define SPINLOCK_INIT(n) \
-	{ .next = 0, .owner_ticket = 0, .owner_cpu = SPIN_NO_OWNER, .name = (n) }
+#define SPINLOCK_INIT(n)                                                  \
+	{                                                                 \
+		.next = 0, .owner_ticket = 0, .owner_cpu = SPIN_NO_OWNER, \
+		.name = (n)                                               \
+	}
 
 static inline void cpu_relax(void)
 {
@@ -68,10 +71,10 @@ static inline bool spin_is_held(const spinlock_t *l)
 	       this_cpu_id();
 }
 
-#define spin_assert_held(l)                                              \
-	do {                                                             \
-		if (!spin_is_held(l))                                    \
-			panic_at(__FILE__, __LINE__,                     \
+#define spin_assert_held(l)                                                  \
+	do {                                                                 \
+		if (!spin_is_held(l))                                        \
+			panic_at(__FILE__, __LINE__,                         \
 				 "lock %s not held by this CPU", (l)->name); \
 	} while (0)
 

@@ -33,34 +33,35 @@ typedef u64 gpa_t; /* guest physical address */
 typedef u64 gfn_t; /* guest frame number */
 typedef u64 gva_t; /* guest virtual address */
 
-#define PAGE_SHIFT    12
-#define PAGE_SIZE     (1ULL << PAGE_SHIFT)
-#define PAGE_MASK     (~(PAGE_SIZE - 1))
-#define LARGE_SHIFT   21
-#define LARGE_SIZE    (1ULL << LARGE_SHIFT) /* 2 MiB */
-#define HUGE_SHIFT    30
-#define HUGE_SIZE     (1ULL << HUGE_SHIFT) /* 1 GiB */
+#define PAGE_SHIFT  12
+#define PAGE_SIZE   (1ULL << PAGE_SHIFT)
+#define PAGE_MASK   (~(PAGE_SIZE - 1))
+#define LARGE_SHIFT 21
+#define LARGE_SIZE  (1ULL << LARGE_SHIFT) /* 2 MiB */
+#define HUGE_SHIFT  30
+#define HUGE_SIZE   (1ULL << HUGE_SHIFT) /* 1 GiB */
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-#define BIT(n)              (1ULL << (n))
-#define ARRAY_SIZE(a)       (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_DOWN(x, a)    ((x) & ~((u64)(a)-1))
-#define ALIGN_UP(x, a)      ALIGN_DOWN((x) + (u64)(a)-1, (a))
-#define IS_ALIGNED(x, a)    (((x) & ((u64)(a)-1)) == 0)
-#define DIV_ROUND_UP(x, d)  (((x) + (d)-1) / (d))
-#define MIN(a, b)           ((a) < (b) ? (a) : (b))
-#define MAX(a, b)           ((a) > (b) ? (a) : (b))
+#define BIT(n)		   (1ULL << (n))
+#define ARRAY_SIZE(a)	   (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_DOWN(x, a)   ((x) & ~((u64)(a)-1))
+#define ALIGN_UP(x, a)	   ALIGN_DOWN((x) + (u64)(a)-1, (a))
+#define IS_ALIGNED(x, a)   (((x) & ((u64)(a)-1)) == 0)
+#define DIV_ROUND_UP(x, d) (((x) + (d)-1) / (d))
+#define MIN(a, b)	   ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	   ((a) > (b) ? (a) : (b))
 
-#define __packed      __attribute__((packed))
-#define __aligned(x)  __attribute__((aligned(x)))
-#define __noreturn    __attribute__((noreturn))
+#define __packed       __attribute__((packed))
+#define __aligned(x)   __attribute__((aligned(x)))
+#define __noinline     __attribute__((noinline))
+#define __noreturn     __attribute__((noreturn))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
-#define __unused      __attribute__((unused))
-#define likely(x)     __builtin_expect(!!(x), 1)
-#define unlikely(x)   __builtin_expect(!!(x), 0)
+#define __unused       __attribute__((unused))
+#define likely(x)      __builtin_expect(!!(x), 1)
+#define unlikely(x)    __builtin_expect(!!(x), 0)
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr)-offsetof(type, member)))

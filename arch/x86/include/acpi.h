@@ -28,13 +28,14 @@ struct acpi_info {
 
 	bool have_madt;
 	hpa_t lapic_pa; /* local APIC base from the MADT */
-	u32 ncpus; /* enabled processors, boot CPU first if known */
+	u32 ncpus;	/* enabled processors, boot CPU first if known */
 	struct acpi_cpu cpus[ACPI_MAX_CPUS];
 	u32 ncpus_ignored; /* enabled ones beyond ACPI_MAX_CPUS */
 
 	bool have_fadt;
-	u32 pm1a_cnt, pm1b_cnt; /* I/O ports of the PM1 control blocks; 0 = none */
-	u32 pm_tmr; /* ACPI PM timer port, 0 = none */
+	u32 pm1a_cnt,
+		pm1b_cnt; /* I/O ports of the PM1 control blocks; 0 = none */
+	u32 pm_tmr;	  /* ACPI PM timer port, 0 = none */
 	bool have_s5;
 	u8 slp_typa, slp_typb; /* \_S5 values for PM1x_CNT.SLP_TYP */
 };

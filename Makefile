@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: MIT
+#
+# Shade's one Makefile: out-of-tree objects in build/, quiet lines (V=1 for
+# the full commands).
+#
+#   make              build/shade.elf and build/shade.iso (the default demo)
+#   make run          boot the demo: Bochs here, QEMU+KVM where VT-x exists
+#   make test         unit tests, format check, integration tests in Bochs
+#                     and QEMU; ends with "N passed, M failed"
+#   make debug        how to debug Shade (QEMU gdb stub, Bochs debugger)
+#   make format       clang-format every C file
+#   make clean
+#
+# `make run` and `make test` first install missing tools (tools/install-deps).
+
+BUILD    := build
+SHELL    := /bin/bash
+CC       := gcc
+LD       := ld
+Q        := $(if $(V),,@)
+
+# --- the hypervisor --------------------------------------------------------
+
+KERNEL_DIRS := boot arch/x86 mm vmm dirtylog drivers lib
+KERNEL_C    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)))
+KERNEL_S    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
+KERNEL_OBJ  := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_C) $(KERNEL_S))
+
+WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow
+INCLUDES := -iquote include -iquote arch/x86/include
+
+KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) $(INCLUDES) \
+	-ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-avx -mno-3dnow \
+	-mcmodel=small -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-MMD -MP
+KERNEL_ASFLAGS := $(INCLUDES) -MMD -MP
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T linker.ld
+LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+
+.PHONY: all run test unit debug debug-qemu debug-bochs format format-check \
+	clean deps
+all: $(BUILD)/shade.elf $(BUILD)/shade.iso
+
+$(BUILD)/kernel/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+# Two links: the first with an empty symbol table, the second with the
+# table generated from the first (tools/gen-ksyms). The table sits after
+# the text, so code addresses must not move; the last step checks that.
+$(BUILD)/ksyms-empty.S: tools/gen-ksyms
+	@mkdir -p $(dir $@)
+	$(Q)tools/gen-ksyms --empty > $@
+
+$(BUILD)/shade-nosyms.elf: $(KERNEL_OBJ) $(BUILD)/kernel/ksyms-empty.o linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) \
+		$(BUILD)/kernel/ksyms-empty.o $(LIBGCC)
+
+$(BUILD)/ksyms.S: $(BUILD)/shade-nosyms.elf tools/gen-ksyms
+	$(Q)nm -n $< | tools/gen-ksyms > $@
+
+$(BUILD)/kernel/%.o: $(BUILD)/%.S
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+$(BUILD)/shade.elf: $(KERNEL_OBJ) $(BUILD)/kernel/ksyms.o linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) \
+		$(BUILD)/kernel/ksyms.o $(LIBGCC)
+	$(Q)cmp -s <(nm -n $@ | grep ' [Tt] ') \
+		<(nm -n $(BUILD)/shade-nosyms.elf | grep ' [Tt] ') || \
+		{ echo "ksyms: text moved between the two links"; rm -f $@; exit 1; }
+
+$(BUILD)/shade.iso: $(BUILD)/shade.elf tools/mkiso
+	@$(if $(Q),echo "  MKISO   $@")
+	$(Q)tools/mkiso $@ >/dev/null
+
+# --- unit tests: pure logic, built for the host with ASan and UBSan -------
+
+UNIT_CFLAGS := -std=gnu11 -g -O1 $(WARNINGS) $(INCLUDES) -iquote tests/unit \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-DSHADE_HOST_TEST -MMD -MP
+UNIT_SHIM := tests/unit/host_shim.c
+
+# What each test links besides itself and the host shim.
+UNIT_DEPS_test_mb2     := boot/mb2.c lib/format.c
+UNIT_DEPS_test_mb1     := boot/mb1.c lib/format.c
+UNIT_DEPS_test_cmdline := lib/cmdline.c
+UNIT_DEPS_test_options := boot/options.c lib/cmdline.c lib/format.c
+UNIT_DEPS_test_pmm     := mm/pmm.c
+UNIT_DEPS_test_heap    := mm/heap.c
+UNIT_DEPS_test_format  := lib/format.c
+UNIT_DEPS_test_acpi    := arch/x86/acpi.c lib/format.c
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
+
+define unit_rule
+$(BUILD)/tests/unit/$(1): tests/unit/$(1).c $$(UNIT_DEPS_$(1)) $(UNIT_SHIM)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  HOSTCC  $$@")
+	$$(Q)$$(CC) $$(UNIT_CFLAGS) $$^ -lcmocka -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_BINS)
+
+# --- running and testing ---------------------------------------------------
+
+deps:
+	@tools/install-deps
+
+# Bochs here; QEMU with KVM where the host really has VT-x.
+run: deps all
+	@if [ -r /dev/kvm ] && grep -qw vmx /proc/cpuinfo; then \
+		tools/boot qemu $(BUILD)/shade.iso --log $(BUILD)/run.log; \
+	else \
+		tools/boot bochs $(BUILD)/shade.iso --log $(BUILD)/run.log; \
+	fi
+
+test: deps all unit
+	@tests/run $(BUILD)/tests/unit tests/integration
+
+FORMAT_FILES = $(shell git ls-files -co --exclude-standard '*.c' '*.h')
+
+format:
+	@clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_FILES)
+
+debug:
+	@echo "Debugging Shade:"
+	@echo "  make debug-qemu   QEMU (no VT-x) waits for gdb on :1234; then:"
+	@echo "                    gdb $(BUILD)/shade.elf -ex 'target remote :1234'"
+	@echo "                    Good for everything before the VMX layer."
+	@echo "  make debug-bochs  Bochs's own debugger, with VT-x: 'c' runs,"
+	@echo "                    Ctrl-C stops, 'vmexitbp' breaks on VM entry/exit,"
+	@echo "                    'r' / 'sreg' / 'x /4gx ADDR' inspect."
+	@echo "  A panic or exception prints a backtrace; resolve it with"
+	@echo "                    addr2line -e $(BUILD)/shade.elf ADDRESS"
+
+debug-qemu: all
+	qemu-system-x86_64 -cdrom $(BUILD)/shade.iso -m 512 -smp 2 \
+		-display none -serial stdio -no-reboot -s -S \
+		-device isa-debug-exit,iobase=0xf4,iosize=4
+
+debug-bochs: all
+	tools/boot bochs $(BUILD)/shade.iso --cpus 1 --interactive
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
