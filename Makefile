@@ -27,7 +27,7 @@ KERNEL_S    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
 KERNEL_OBJ  := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_C) $(KERNEL_S))
 
 WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow
-INCLUDES := -iquote include -iquote arch/x86/include
+INCLUDES := -iquote include -iquote arch/x86/include -iquote vmm/include
 
 KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) $(INCLUDES) \
 	-ffreestanding -fno-stack-protector -fno-pic -fno-pie \
@@ -100,6 +100,8 @@ UNIT_DEPS_test_pmm     := mm/pmm.c
 UNIT_DEPS_test_heap    := mm/heap.c
 UNIT_DEPS_test_format  := lib/format.c
 UNIT_DEPS_test_acpi    := arch/x86/acpi.c lib/format.c
+UNIT_DEPS_test_config  := vmm/config.c lib/cmdline.c lib/format.c
+UNIT_DEPS_test_loader  := vmm/loader.c lib/format.c
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
