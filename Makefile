@@ -101,7 +101,9 @@ UNIT_DEPS_test_heap    := mm/heap.c
 UNIT_DEPS_test_format  := lib/format.c
 UNIT_DEPS_test_acpi    := arch/x86/acpi.c lib/format.c
 UNIT_DEPS_test_config  := vmm/config.c lib/cmdline.c lib/format.c
-UNIT_DEPS_test_loader  := vmm/loader.c lib/format.c
+UNIT_DEPS_test_loader  := vmm/loader.c vmm/loader_segments.c lib/format.c
+UNIT_DEPS_test_bootinfo_build := vmm/bootinfo_build.c vmm/loader.c \
+	vmm/loader_segments.c boot/mb2.c boot/mb1.c lib/format.c
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
@@ -161,5 +163,7 @@ debug-bochs: all
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/guests/guests.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

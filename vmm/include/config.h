@@ -15,10 +15,10 @@
 #include "types.h"
 
 #define PARTITION_NAME_MAX 15
-#define CONFIG_MAX_CPUS    64 /* = MAX_CPUS */
+#define CONFIG_MAX_CPUS	   64 /* = MAX_CPUS */
 #define CONFIG_MEM_DEFAULT (16ULL << 20)
-#define CONFIG_MEM_MIN     (2ULL << 20) /* low 1 MiB + room for an image */
-#define CONFIG_MEM_MAX     (3ULL << 30)
+#define CONFIG_MEM_MIN	   (2ULL << 20) /* low 1 MiB + room for an image */
+#define CONFIG_MEM_MAX	   (3ULL << 30)
 
 enum guest_format {
 	GUEST_FORMAT_AUTO,
@@ -31,7 +31,7 @@ struct partition_config {
 	char name[PARTITION_NAME_MAX + 1];
 	u64 mem_bytes; /* multiple of 4 KiB */
 	u32 ncpus;
-	u32 npcpus; /* 0 = "pcpus=" not given */
+	u32 npcpus;		    /* 0 = "pcpus=" not given */
 	u32 pcpus[CONFIG_MAX_CPUS]; /* physical CPU of each vCPU, in order */
 	bool control;
 	enum guest_format format;
@@ -45,7 +45,7 @@ struct config_error {
 
 /*
  * Is this module line a "module-for=NAME ..." line? If so, returns true,
- * sets *name/*name_len to NAME and *rest to the rest of the line (blanks
+ * sets *name and *name_len to NAME and *rest to the rest of the line (blanks
  * skipped), which becomes the module's string for the guest.
  */
 bool config_is_module_for(const char *line, const char **name, u32 *name_len,

@@ -24,12 +24,12 @@
 #define LOADER_MAX_MODULES  16
 
 #define GUEST_LOW_RESERVED_START 0x9fc00ULL
-#define GUEST_LOW_RESERVED_END   0x100000ULL
+#define GUEST_LOW_RESERVED_END	 0x100000ULL
 
 struct guest_segment {
 	u64 file_offset; /* bytes [file_offset, file_offset + file_size) */
-	u64 file_size; /* of the image go to gpa; the rest of mem_size */
-	gpa_t gpa; /* up to gpa + mem_size is zeroed */
+	u64 file_size;	 /* of the image go to gpa; the rest of mem_size */
+	gpa_t gpa;	 /* up to gpa + mem_size is zeroed */
 	u64 mem_size;
 };
 
@@ -38,7 +38,7 @@ struct guest_image {
 	u32 nsegments;
 	struct guest_segment segments[LOADER_MAX_SEGMENTS];
 	gpa_t entry;
-	gpa_t image_end; /* end of the highest segment */
+	gpa_t image_end;    /* end of the highest segment */
 	bool align_modules; /* mb1 flag bit 0 / mb2 module-alignment tag */
 };
 
@@ -59,14 +59,13 @@ struct loader_error {
  * (header_addr >= load_addr, load_end <= bss_end, ...). Returns 0 or
  * -EINVAL with a message that names the field and value.
  */
-int loader_parse(const u8 *image, u64 len, enum guest_format fmt,
-		 u64 ram_bytes, struct guest_image *out,
-		 struct loader_error *err);
+int loader_parse(const u8 *image, u64 len, enum guest_format fmt, u64 ram_bytes,
+		 struct guest_image *out, struct loader_error *err);
 
 struct loader_module {
-	u64 size; /* bytes */
+	u64 size;	     /* bytes */
 	const char *cmdline; /* the module's string */
-	gpa_t gpa; /* set by loader_plan() */
+	gpa_t gpa;	     /* set by loader_plan() */
 };
 
 struct loader_plan {
