@@ -22,6 +22,7 @@
 #include "trap.h"
 #include "acpi.h"
 #include "lapic.h"
+#include "pic.h"
 #include "smp.h"
 #include "tsc.h"
 #include "cpu.h"
@@ -29,6 +30,9 @@
 #include "selftest.h"
 #include "format.h"
 #include "kstring.h"
+#include "vmm.h"
+#include "vmx_caps.h"
+#include "exit.h"
 
 void boot_main(u32 magic, u32 info_pa); /* called from boot/entry.S */
 
@@ -128,10 +132,10 @@ static void read_acpi(void)
 
 static void start_cpus(void)
 {
-	enum apic_mode mode = lapic_init_bsp(opts.apic);
 	u32 n;
 
-	(void)mode;
+	pic_disable();
+	lapic_init_bsp(opts.apic);
 	percpu[0].apic_id = lapic_id();
 	percpu[0].online = true;
 	nr_cpus_online = 1;
@@ -140,12 +144,9 @@ static void start_cpus(void)
 		n == 1 ? "" : "s", lapic_mode_name());
 }
 
-/*
- * Every module is meant to become a partition. Running them is the VMX
- * layer's work, which this build does not have yet: each one is reported
- * and counted as failed, as the contract requires for partitions that do
- * not start.
- */
+/* Without VT-x no module can become a partition: each is reported and
+ * counted as failed, as the contract requires for partitions that do not
+ * start. */
 static u32 report_unstarted_partitions(const char *why)
 {
 	for (u32 i = 0; i < bootinfo.nmodules; i++)
@@ -154,20 +155,38 @@ static u32 report_unstarted_partitions(const char *why)
 	return bootinfo.nmodules;
 }
 
-static __noreturn void finish(u32 pass, u32 fail)
+static __noreturn void finish_without_vmx(const char *why)
 {
 	char line[64];
-	int n = ksnprintf(line, sizeof(line), "shade: done pass=%u fail=%u",
-			  pass, fail);
+	u32 fail;
+	int n;
 
+	pr_err("VT-x not available: %s. Shade cannot run partitions on this "
+	       "machine.",
+	       why);
+	fail = report_unstarted_partitions("VT-x not available");
+	n = ksnprintf(line, sizeof(line), "shade: done pass=0 fail=%u", fail);
 	console_write_line(line, n);
 	power_off();
+}
+
+/* Partitions from the module lines; then every CPU, this one included,
+ * runs its vCPU. The last partition to stop prints the final line and
+ * powers off (vmm/partition.c). */
+static __noreturn void run_partitions(void)
+{
+	u32 bad = partitions_create(&bootinfo);
+
+	vmx_selftest_bad_guest_state =
+		opts.selftest == SELFTEST_BAD_GUEST_STATE;
+	smp_set_idle_work(vcpu_cpu_loop);
+	partitions_start_all(bad);
+	vcpu_cpu_loop();
 }
 
 void boot_main(u32 magic, u32 info_pa)
 {
 	const char *why;
-	u32 fail;
 
 	bsp_early_init();
 	console_init();
@@ -188,16 +207,7 @@ void boot_main(u32 magic, u32 info_pa)
 	selftest_ipi();
 	selftest_run(opts.selftest);
 
-	if (!cpu_has_usable_vmx(&why)) {
-		pr_err("VT-x not available: %s. Shade cannot run partitions on "
-		       "this machine.",
-		       why);
-		fail = report_unstarted_partitions("VT-x not available");
-	} else {
-		pr_info("vmx: VT-x available");
-		fail = report_unstarted_partitions(
-			"this build cannot run partitions yet (VMX layer "
-			"missing)");
-	}
-	finish(0, fail);
+	if (vmx_init_all(&why))
+		finish_without_vmx(why);
+	run_partitions();
 }

@@ -44,6 +44,7 @@ static const struct name_value selftest_names[] = {
 	{"fault-write-text", SELFTEST_FAULT_WRITE_TEXT},
 	{"fault-exec-data", SELFTEST_FAULT_EXEC_DATA},
 	{"fault-ud", SELFTEST_FAULT_UD},
+	{"bad-guest-state", SELFTEST_BAD_GUEST_STATE},
 };
 
 /* Quote at most QUOTE_MAX chars of a word, so a message always fits. */

@@ -12,7 +12,9 @@
  *					text), "fault-exec-data" (execute a
  *					non-executable page), "fault-ud"
  *					(undefined opcode on an AP, or the boot
- *					CPU when alone)
+ *					CPU when alone), "bad-guest-state"
+ *					(the first partition's first VM entry
+ *					fails on an invalid TR)
  *
  * A word Shade does not know, or a bad value, is reported with the word
  * itself and otherwise ignored: a typo must never stop a machine from
@@ -35,6 +37,7 @@ enum selftest {
 	SELFTEST_FAULT_WRITE_TEXT,
 	SELFTEST_FAULT_EXEC_DATA,
 	SELFTEST_FAULT_UD,
+	SELFTEST_BAD_GUEST_STATE,
 };
 
 struct shade_options {

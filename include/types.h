@@ -41,9 +41,9 @@ typedef u64 gva_t; /* guest virtual address */
 #define HUGE_SHIFT  30
 #define HUGE_SIZE   (1ULL << HUGE_SHIFT) /* 1 GiB */
 
-#define KiB (1ULL << 10)
-#define MiB (1ULL << 20)
-#define GiB (1ULL << 30)
+#define KiB ((u64)1 << 10)
+#define MiB ((u64)1 << 20)
+#define GiB ((u64)1 << 30)
 
 #define BIT(n)		   (1ULL << (n))
 #define ARRAY_SIZE(a)	   (sizeof(a) / sizeof((a)[0]))

@@ -170,8 +170,24 @@ void ap_main(struct ap_boot_params *params)
 	cpu_idle();
 }
 
+/* What idle CPUs switch to once there is work: the vCPU loop, set by
+ * boot_main() (arch/x86 does not know about vCPUs). */
+static void (*idle_work)(void);
+
+void smp_set_idle_work(void (*fn)(void))
+{
+	__atomic_store_n(&idle_work, fn, __ATOMIC_RELEASE);
+}
+
 void cpu_idle(void)
 {
-	for (;;)
+	for (;;) {
+		void (*work)(void);
+
+		irq_disable();
+		work = __atomic_load_n(&idle_work, __ATOMIC_ACQUIRE);
+		if (work)
+			work(); /* does not return */
 		safe_halt();
+	}
 }

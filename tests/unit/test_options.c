@@ -171,9 +171,11 @@ static void test_selftest_values(void **state)
 	assert_int_equal(o.selftest, SELFTEST_FAULT_EXEC_DATA);
 	parse_ok("selftest=fault-ud", &o);
 	assert_int_equal(o.selftest, SELFTEST_FAULT_UD);
+	parse_ok("selftest=bad-guest-state", &o);
+	assert_int_equal(o.selftest, SELFTEST_BAD_GUEST_STATE);
 	parse_one_error("selftest=fault", &o,
 			"selftest: 'fault' is not one of fault-write-text, "
-			"fault-exec-data, fault-ud");
+			"fault-exec-data, fault-ud, bad-guest-state");
 	assert_int_equal(o.selftest, SELFTEST_NONE);
 }
 

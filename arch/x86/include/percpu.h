@@ -19,13 +19,15 @@
 #define IST_STACK_SIZE (8 * 1024)
 
 struct ipi_request;
+struct vcpu;
 
 struct percpu {
 	struct percpu *self; /* must stay first: this_cpu() reads %gs:0 */
 	u32 cpu_id;	     /* Shade's CPU number, 0 = boot CPU */
 	u32 apic_id;	     /* local APIC ID (x2APIC ID in x2APIC mode) */
 	hva_t stack_bottom, stack_top; /* the CPU's normal stack */
-	bool online; /* set by the CPU itself once ap_main is done */
+	bool online;	   /* set by the CPU itself once ap_main is done */
+	struct vcpu *vcpu; /* the one vCPU pinned here (set at boot), or NULL */
 
 	/* IPI mailbox (arch/x86/ipi.c): the sender stores a request here
 	 * under ipi_lock; this CPU takes it with an atomic exchange. */

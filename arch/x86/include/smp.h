@@ -28,6 +28,9 @@ u32 smp_boot(const struct acpi_info *acpi, u32 max_cpus);
 /* Entry of each AP in C, from ap_entry64 (arch/x86/trampoline.S). */
 __noreturn void ap_main(struct ap_boot_params *params);
 
+/* Make idle CPUs run fn (which never returns) from their next wake-up. */
+void smp_set_idle_work(void (*fn)(void));
+
 /* The idle loop every CPU ends in: halt with interrupts on, answering IPIs. */
 __noreturn void cpu_idle(void);
 

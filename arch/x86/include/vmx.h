@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMX instructions and VMCS field encodings (Intel SDM Vol. 3C, chapters
+ * 25-28 and appendix B). Each instruction wrapper checks the flags the
+ * instruction sets (SDM 3C 31.2, "conventions"): CF=1 means VMfailInvalid,
+ * ZF=1 means VMfailValid with the error number in VM_INSTRUCTION_ERROR.
+ * Wrappers return 0, VMX_FAIL_INVALID or VMX_FAIL_VALID.
+ */
+#ifndef SHADE_VMX_H
+#define SHADE_VMX_H
+
+#include "types.h"
+
+#define VMX_FAIL_INVALID (-1)
+#define VMX_FAIL_VALID	 (-2)
+
+/* Turn the flags after a VMX instruction into a result. */
+#define VMX_RESULT(insn, ...)                                      \
+	({                                                         \
+		u8 cf_, zf_;                                       \
+		__asm__ volatile(insn "; setc %0; setz %1"         \
+				 : "=qm"(cf_), "=qm"(zf_)          \
+				 : __VA_ARGS__                     \
+				 : "cc", "memory");                \
+		cf_ ? VMX_FAIL_INVALID : zf_ ? VMX_FAIL_VALID : 0; \
+	})
+
+static inline int vmxon(hpa_t region)
+{
+	return VMX_RESULT("vmxon %2", "m"(region));
+}
+
+static inline int vmclear(hpa_t vmcs)
+{
+	return VMX_RESULT("vmclear %2", "m"(vmcs));
+}
+
+static inline int vmptrld(hpa_t vmcs)
+{
+	return VMX_RESULT("vmptrld %2", "m"(vmcs));
+}
+
+static inline int vmwrite_checked(u64 field, u64 value)
+{
+	return VMX_RESULT("vmwrite %3, %2", "r"(field), "rm"(value));
+}
+
+static inline int vmread_checked(u64 field, u64 *value)
+{
+	u8 cf, zf;
+	u64 v;
+
+	__asm__ volatile("vmread %3, %2; setc %0; setz %1"
+			 : "=qm"(cf), "=qm"(zf), "=rm"(v)
+			 : "r"(field)
+			 : "cc", "memory");
+	*value = v;
+	return cf ? VMX_FAIL_INVALID : zf ? VMX_FAIL_VALID : 0;
+}
+
+struct invvpid_desc {
+	u64 vpid;
+	u64 linear;
+};
+
+#define INVVPID_SINGLE_CONTEXT 1
+
+static inline int invvpid(u64 type, u16 vpid)
+{
+	struct invvpid_desc d = {vpid, 0};
+
+	return VMX_RESULT("invvpid %3, %2", "r"(type), "m"(d));
+}
+
+/*
+ * vmread/vmwrite for code that has a current VMCS: a failure there means
+ * Shade set up something wrong, so they panic with the field (vmm/vmx.c).
+ */
+u64 vmread(u64 field);
+void vmwrite(u64 field, u64 value);
+
+/* VMCS fields (SDM 3C appendix B) */
+enum vmcs_field {
+	VIRTUAL_PROCESSOR_ID = 0x0000,
+	GUEST_ES_SELECTOR = 0x0800,
+	GUEST_CS_SELECTOR = 0x0802,
+	GUEST_SS_SELECTOR = 0x0804,
+	GUEST_DS_SELECTOR = 0x0806,
+	GUEST_FS_SELECTOR = 0x0808,
+	GUEST_GS_SELECTOR = 0x080a,
+	GUEST_LDTR_SELECTOR = 0x080c,
+	GUEST_TR_SELECTOR = 0x080e,
+	HOST_ES_SELECTOR = 0x0c00,
+	HOST_CS_SELECTOR = 0x0c02,
+	HOST_SS_SELECTOR = 0x0c04,
+	HOST_DS_SELECTOR = 0x0c06,
+	HOST_FS_SELECTOR = 0x0c08,
+	HOST_GS_SELECTOR = 0x0c0a,
+	HOST_TR_SELECTOR = 0x0c0c,
+	IO_BITMAP_A = 0x2000,
+	MSR_BITMAP = 0x2004,
+	VMCS_LINK_POINTER = 0x2800,
+	GUEST_IA32_DEBUGCTL = 0x2802,
+	GUEST_IA32_PAT = 0x2804,
+	GUEST_IA32_EFER = 0x2806,
+	GUEST_PDPTE0 = 0x280a,
+	HOST_IA32_PAT = 0x2c00,
+	HOST_IA32_EFER = 0x2c02,
+	PIN_BASED_VM_EXEC_CONTROL = 0x4000,
+	CPU_BASED_VM_EXEC_CONTROL = 0x4002,
+	EXCEPTION_BITMAP = 0x4004,
+	PAGE_FAULT_ERROR_CODE_MASK = 0x4006,
+	PAGE_FAULT_ERROR_CODE_MATCH = 0x4008,
+	CR3_TARGET_COUNT = 0x400a,
+	VM_EXIT_CONTROLS = 0x400c,
+	VM_EXIT_MSR_STORE_COUNT = 0x400e,
+	VM_EXIT_MSR_LOAD_COUNT = 0x4010,
+	VM_ENTRY_CONTROLS = 0x4012,
+	VM_ENTRY_MSR_LOAD_COUNT = 0x4014,
+	VM_ENTRY_INTR_INFO = 0x4016,
+	VM_ENTRY_EXCEPTION_ERROR_CODE = 0x4018,
+	VM_ENTRY_INSTRUCTION_LEN = 0x401a,
+	SECONDARY_VM_EXEC_CONTROL = 0x401e,
+	VM_INSTRUCTION_ERROR = 0x4400,
+	VM_EXIT_REASON = 0x4402,
+	VM_EXIT_INTR_INFO = 0x4404,
+	VM_EXIT_INTR_ERROR_CODE = 0x4406,
+	IDT_VECTORING_INFO = 0x4408,
+	IDT_VECTORING_ERROR_CODE = 0x440a,
+	VM_EXIT_INSTRUCTION_LEN = 0x440c,
+	VMX_INSTRUCTION_INFO = 0x440e,
+	GUEST_ES_LIMIT = 0x4800,
+	GUEST_CS_LIMIT = 0x4802,
+	GUEST_SS_LIMIT = 0x4804,
+	GUEST_DS_LIMIT = 0x4806,
+	GUEST_FS_LIMIT = 0x4808,
+	GUEST_GS_LIMIT = 0x480a,
+	GUEST_LDTR_LIMIT = 0x480c,
+	GUEST_TR_LIMIT = 0x480e,
+	GUEST_GDTR_LIMIT = 0x4810,
+	GUEST_IDTR_LIMIT = 0x4812,
+	GUEST_ES_AR_BYTES = 0x4814,
+	GUEST_CS_AR_BYTES = 0x4816,
+	GUEST_SS_AR_BYTES = 0x4818,
+	GUEST_DS_AR_BYTES = 0x481a,
+	GUEST_FS_AR_BYTES = 0x481c,
+	GUEST_GS_AR_BYTES = 0x481e,
+	GUEST_LDTR_AR_BYTES = 0x4820,
+	GUEST_TR_AR_BYTES = 0x4822,
+	GUEST_INTERRUPTIBILITY_INFO = 0x4824,
+	GUEST_ACTIVITY_STATE = 0x4826,
+	GUEST_SYSENTER_CS = 0x482a,
+	HOST_IA32_SYSENTER_CS = 0x4c00,
+	CR0_GUEST_HOST_MASK = 0x6000,
+	CR4_GUEST_HOST_MASK = 0x6002,
+	CR0_READ_SHADOW = 0x6004,
+	CR4_READ_SHADOW = 0x6006,
+	EXIT_QUALIFICATION = 0x6400,
+	GUEST_LINEAR_ADDRESS = 0x640a,
+	GUEST_CR0 = 0x6800,
+	GUEST_CR3 = 0x6802,
+	GUEST_CR4 = 0x6804,
+	GUEST_ES_BASE = 0x6806,
+	GUEST_CS_BASE = 0x6808,
+	GUEST_SS_BASE = 0x680a,
+	GUEST_DS_BASE = 0x680c,
+	GUEST_FS_BASE = 0x680e,
+	GUEST_GS_BASE = 0x6810,
+	GUEST_LDTR_BASE = 0x6812,
+	GUEST_TR_BASE = 0x6814,
+	GUEST_GDTR_BASE = 0x6816,
+	GUEST_IDTR_BASE = 0x6818,
+	GUEST_DR7 = 0x681a,
+	GUEST_RSP = 0x681c,
+	GUEST_RIP = 0x681e,
+	GUEST_RFLAGS = 0x6820,
+	GUEST_PENDING_DBG_EXCEPTIONS = 0x6822,
+	GUEST_SYSENTER_ESP = 0x6824,
+	GUEST_SYSENTER_EIP = 0x6826,
+	HOST_CR0 = 0x6c00,
+	HOST_CR3 = 0x6c02,
+	HOST_CR4 = 0x6c04,
+	HOST_FS_BASE = 0x6c06,
+	HOST_GS_BASE = 0x6c08,
+	HOST_TR_BASE = 0x6c0a,
+	HOST_GDTR_BASE = 0x6c0c,
+	HOST_IDTR_BASE = 0x6c0e,
+	HOST_IA32_SYSENTER_ESP = 0x6c10,
+	HOST_IA32_SYSENTER_EIP = 0x6c12,
+	HOST_RSP = 0x6c14,
+	HOST_RIP = 0x6c16,
+};
+
+/* Capability MSRs (SDM 3C appendix A) */
+#define MSR_IA32_VMX_BASIC		 0x480
+#define MSR_IA32_VMX_PINBASED_CTLS	 0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS	 0x482
+#define MSR_IA32_VMX_EXIT_CTLS		 0x483
+#define MSR_IA32_VMX_ENTRY_CTLS		 0x484
+#define MSR_IA32_VMX_MISC		 0x485
+#define MSR_IA32_VMX_CR0_FIXED0		 0x486
+#define MSR_IA32_VMX_CR0_FIXED1		 0x487
+#define MSR_IA32_VMX_CR4_FIXED0		 0x488
+#define MSR_IA32_VMX_CR4_FIXED1		 0x489
+#define MSR_IA32_VMX_PROCBASED_CTLS2	 0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP	 0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS	 0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS	 0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS	 0x490
+
+#define VMX_BASIC_REVISION_MASK 0x7fffffffULL
+#define VMX_BASIC_TRUE_CTLS	BIT(55)
+
+/* Pin-based controls (SDM 3C 25.6.1) */
+#define PIN_EXTERNAL_INTERRUPT_EXITING BIT(0)
+#define PIN_NMI_EXITING		       BIT(3)
+
+/* Primary processor-based controls (SDM 3C 25.6.2) */
+#define CPU_HLT_EXITING	       BIT(7)
+#define CPU_INVLPG_EXITING     BIT(9)
+#define CPU_MWAIT_EXITING      BIT(10)
+#define CPU_RDPMC_EXITING      BIT(11)
+#define CPU_CR3_LOAD_EXITING   BIT(15)
+#define CPU_CR3_STORE_EXITING  BIT(16)
+#define CPU_CR8_LOAD_EXITING   BIT(19)
+#define CPU_CR8_STORE_EXITING  BIT(20)
+#define CPU_MOV_DR_EXITING     BIT(23)
+#define CPU_UNCOND_IO_EXITING  BIT(24)
+#define CPU_USE_IO_BITMAPS     BIT(25)
+#define CPU_USE_MSR_BITMAPS    BIT(28)
+#define CPU_MONITOR_EXITING    BIT(29)
+#define CPU_ACTIVATE_SECONDARY BIT(31)
+
+/* Secondary processor-based controls */
+#define CPU2_ENABLE_EPT		BIT(1)
+#define CPU2_ENABLE_RDTSCP	BIT(3)
+#define CPU2_ENABLE_VPID	BIT(5)
+#define CPU2_UNRESTRICTED_GUEST BIT(7)
+
+/* VM-exit controls (SDM 3C 25.7.1) */
+#define EXIT_HOST_ADDR_SPACE_SIZE BIT(9)
+#define EXIT_ACK_INTR_ON_EXIT	  BIT(15)
+#define EXIT_SAVE_IA32_PAT	  BIT(18)
+#define EXIT_LOAD_IA32_PAT	  BIT(19)
+#define EXIT_SAVE_IA32_EFER	  BIT(20)
+#define EXIT_LOAD_IA32_EFER	  BIT(21)
+
+/* VM-entry controls (SDM 3C 25.8.1) */
+#define ENTRY_IA32E_MODE_GUEST BIT(9)
+#define ENTRY_LOAD_IA32_PAT    BIT(14)
+#define ENTRY_LOAD_IA32_EFER   BIT(15)
+
+/* Basic exit reasons (SDM 3C appendix C) */
+enum exit_reason {
+	EXIT_REASON_EXCEPTION_NMI = 0,
+	EXIT_REASON_EXTERNAL_INTERRUPT = 1,
+	EXIT_REASON_TRIPLE_FAULT = 2,
+	EXIT_REASON_INIT_SIGNAL = 3,
+	EXIT_REASON_SIPI = 4,
+	EXIT_REASON_INTERRUPT_WINDOW = 7,
+	EXIT_REASON_TASK_SWITCH = 9,
+	EXIT_REASON_CPUID = 10,
+	EXIT_REASON_GETSEC = 11,
+	EXIT_REASON_HLT = 12,
+	EXIT_REASON_INVD = 13,
+	EXIT_REASON_INVLPG = 14,
+	EXIT_REASON_RDPMC = 15,
+	EXIT_REASON_RDTSC = 16,
+	EXIT_REASON_RSM = 17,
+	EXIT_REASON_VMCALL = 18,
+	EXIT_REASON_VMCLEAR = 19,
+	EXIT_REASON_VMLAUNCH = 20,
+	EXIT_REASON_VMPTRLD = 21,
+	EXIT_REASON_VMPTRST = 22,
+	EXIT_REASON_VMREAD = 23,
+	EXIT_REASON_VMRESUME = 24,
+	EXIT_REASON_VMWRITE = 25,
+	EXIT_REASON_VMXOFF = 26,
+	EXIT_REASON_VMXON = 27,
+	EXIT_REASON_CR_ACCESS = 28,
+	EXIT_REASON_DR_ACCESS = 29,
+	EXIT_REASON_IO_INSTRUCTION = 30,
+	EXIT_REASON_MSR_READ = 31,
+	EXIT_REASON_MSR_WRITE = 32,
+	EXIT_REASON_INVALID_GUEST_STATE = 33,
+	EXIT_REASON_MSR_LOADING = 34,
+	EXIT_REASON_MWAIT = 36,
+	EXIT_REASON_MONITOR_TRAP = 37,
+	EXIT_REASON_MONITOR = 39,
+	EXIT_REASON_PAUSE = 40,
+	EXIT_REASON_MACHINE_CHECK = 41,
+	EXIT_REASON_TPR_BELOW_THRESHOLD = 43,
+	EXIT_REASON_APIC_ACCESS = 44,
+	EXIT_REASON_GDTR_IDTR = 46,
+	EXIT_REASON_LDTR_TR = 47,
+	EXIT_REASON_EPT_VIOLATION = 48,
+	EXIT_REASON_EPT_MISCONFIG = 49,
+	EXIT_REASON_INVEPT = 50,
+	EXIT_REASON_RDTSCP = 51,
+	EXIT_REASON_PREEMPTION_TIMER = 52,
+	EXIT_REASON_INVVPID = 53,
+	EXIT_REASON_WBINVD = 54,
+	EXIT_REASON_XSETBV = 55,
+	EXIT_REASON_RDRAND = 57,
+	EXIT_REASON_INVPCID = 58,
+	EXIT_REASON_VMFUNC = 59,
+	EXIT_REASON_RDSEED = 61,
+	EXIT_REASON_XSAVES = 63,
+	EXIT_REASON_XRSTORS = 64,
+	EXIT_REASON_MAX = 70,
+};
+
+#define EXIT_REASON_BASIC_MASK 0xffff
+#define EXIT_REASON_ENTRY_FAIL BIT(31)
+
+/* VM-entry interruption information (SDM 3C 25.8.3) */
+#define INTR_INFO_VALID	       BIT(31)
+#define INTR_INFO_DELIVER_CODE BIT(11)
+#define INTR_TYPE_HW_EXCEPTION (3 << 8)
+
+/* Segment access rights in the VMCS format (SDM 3C 25.4.1) */
+#define AR_TYPE_CODE_RX_ACCESSED 0xb
+#define AR_TYPE_DATA_RW_ACCESSED 0x3
+#define AR_TYPE_TSS32_BUSY	 0xb
+#define AR_S			 BIT(4)
+#define AR_DPL_SHIFT		 5
+#define AR_P			 BIT(7)
+#define AR_DB			 BIT(14)
+#define AR_G			 BIT(15)
+#define AR_UNUSABLE		 BIT(16)
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM-exit handling (vmm/exit.c, vmm/io.c, vmm/hypercall.c).
+ */
+#ifndef SHADE_EXIT_H
+#define SHADE_EXIT_H
+
+#include "vmm.h"
+
+/* Handle the exit that just happened on v; called from vcpu_run() in
+ * vmm/vcpu.c with interrupts off. */
+void vmexit_dispatch(struct vcpu *v);
+
+/* Handlers shared between files; each returns nothing and either advances
+ * the guest's RIP, injects an exception, or stops the partition. */
+void vmexit_io(struct vcpu *v);
+void vmexit_vmcall(struct vcpu *v);
+
+/* A VM exit that reports a failed VM entry (vmm/vmx_dump.c). */
+void vmexit_entry_failure(struct vcpu *v, u32 basic);
+extern bool vmx_selftest_bad_guest_state;
+
+/* Helpers for handlers. */
+void vmexit_skip_instruction(void);
+void vmexit_inject_exception(u8 vector, bool has_error, u32 error);
+/* CPL of the guest (its SS.DPL, SDM 3A 5.5). */
+u32 vmexit_guest_cpl(void);
+
+#define VECTOR_UD	  6
+#define VECTOR_GP	  13
+#define VECTOR_PAGE_FAULT 14
+
+#endif

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Port I/O from guests (contract section 4): every IN/OUT exits
+ * (unconditional I/O exiting) and lands here.
+ *
+ *	0x3f8-0x3ff	a 16550 UART: THR bytes go to the partition console,
+ *			LSR always reads "transmitter empty"
+ *	0xe9		bytes go to the partition console (the Bochs idiom)
+ *	0xf4		a write of V (any width) stops the partition, status V
+ *	anything else	reads all ones, writes are ignored; the first access
+ *			to each port is logged once per partition
+ *
+ * String forms (INS/OUTS, with REP) are emulated with paging off in the
+ * guest's view, where a linear address is a guest-physical one.
+ *
+ * Context: the vCPU's physical CPU, in its VM-exit handler.
+ */
+#include "exit.h"
+#include "vmx.h"
+#include "x86.h"
+#include "printk.h"
+
+/* I/O exit qualification (SDM 3C table 28-5) */
+#define IO_QUAL_SIZE(q) (((q)&7) + 1)
+#define IO_QUAL_IN	BIT(3)
+#define IO_QUAL_STRING	BIT(4)
+#define IO_QUAL_REP	BIT(5)
+#define IO_QUAL_PORT(q) (((q) >> 16) & 0xffff)
+
+#define UART_BASE   0x3f8
+#define UART_LAST   0x3ff
+#define UART_THR    0 /* and DLL when DLAB=1 */
+#define UART_IER    1
+#define UART_IIR    2
+#define UART_LCR    3
+#define UART_MCR    4
+#define UART_LSR    5
+#define UART_MSR    6
+#define UART_SCR    7
+#define LCR_DLAB    0x80
+#define LSR_EMPTY   0x60 /* THRE | TEMT */
+#define IIR_NO_INTR 0x01
+#define PORT_E9	    0xe9
+#define PORT_EXIT   0xf4
+#define RFLAGS_DF   BIT(10)
+
+static u32 uart_read(struct partition *p, u32 reg)
+{
+	struct vuart *u = &p->uart;
+
+	switch (reg) {
+	case UART_THR:
+		return 0; /* no input */
+	case UART_IER:
+		return (u->lcr & LCR_DLAB) ? 0 : u->ier;
+	case UART_IIR:
+		return IIR_NO_INTR;
+	case UART_LCR:
+		return u->lcr;
+	case UART_MCR:
+		return u->mcr;
+	case UART_LSR:
+		return LSR_EMPTY;
+	case UART_SCR:
+		return u->scr;
+	default:
+		return 0; /* MSR: no modem lines */
+	}
+}
+
+static void uart_write(struct partition *p, u32 reg, u8 val)
+{
+	struct vuart *u = &p->uart;
+
+	switch (reg) {
+	case UART_THR:
+		if (!(u->lcr & LCR_DLAB))
+			pconsole_putc(p, (char)val);
+		return;
+	case UART_IER:
+		if (!(u->lcr & LCR_DLAB))
+			u->ier = val & 0xf;
+		return;
+	case UART_LCR:
+		u->lcr = val;
+		return;
+	case UART_MCR:
+		u->mcr = val;
+		return;
+	case UART_SCR:
+		u->scr = val;
+		return;
+	}
+}
+
+static void log_unassigned(struct vcpu *v, u16 port)
+{
+	struct partition *p = v->part;
+	u8 bit = 1 << (port & 7);
+
+	if (!p->ports_seen || (__atomic_fetch_or(&p->ports_seen[port / 8], bit,
+						 __ATOMIC_RELAXED) &
+			       bit))
+		return;
+	pr_info("partition '%s': first access to unassigned I/O port %#x "
+		"(reads all ones, writes ignored)",
+		p->cfg.name, port);
+}
+
+/* One IN of `size` bytes; returns the value. */
+static u32 port_in(struct vcpu *v, u16 port, u32 size)
+{
+	if (port >= UART_BASE && port <= UART_LAST)
+		return uart_read(v->part, port - UART_BASE);
+	if (port == PORT_E9)
+		return PORT_E9;
+	log_unassigned(v, port);
+	return size == 4 ? 0xffffffff : (1U << (8 * size)) - 1;
+}
+
+/* One OUT; returns false if the partition stopped. */
+static bool port_out(struct vcpu *v, u16 port, u32 size, u32 val)
+{
+	(void)size;
+	if (port >= UART_BASE && port <= UART_LAST) {
+		uart_write(v->part, port - UART_BASE, (u8)val);
+	} else if (port == PORT_E9) {
+		pconsole_putc(v->part, (char)val);
+	} else if (port == PORT_EXIT) {
+		partition_exit(v->part, val);
+		return false;
+	} else {
+		log_unassigned(v, port);
+	}
+	return true;
+}
+
+static void io_simple(struct vcpu *v, u64 q)
+{
+	u32 size = IO_QUAL_SIZE(q), mask;
+	u16 port = IO_QUAL_PORT(q);
+
+	mask = size == 4 ? 0xffffffff : (1U << (8 * size)) - 1;
+	if (q & IO_QUAL_IN) {
+		v->regs.rax = (v->regs.rax & ~(u64)mask) |
+			      (port_in(v, port, size) & mask);
+	} else if (!port_out(v, port, size, v->regs.rax & mask)) {
+		return;
+	}
+	vmexit_skip_instruction();
+}
+
+/*
+ * INS/OUTS: move `size` bytes per iteration between the port and
+ * ES:(E)DI or DS:(E)SI, stepping by DF, RCX times with REP. Guest memory
+ * outside RAM stops the partition: with paging off there is nothing else
+ * a real machine would do there that this stage emulates.
+ */
+static void io_string(struct vcpu *v, u64 q)
+{
+	u32 size = IO_QUAL_SIZE(q);
+	u16 port = IO_QUAL_PORT(q);
+	bool in = q & IO_QUAL_IN;
+	u64 count = (q & IO_QUAL_REP) ? (u32)v->regs.rcx : 1;
+	s64 step = (vmread(GUEST_RFLAGS) & RFLAGS_DF) ? -(s64)size : size;
+	u64 *addr = in ? &v->regs.rdi : &v->regs.rsi;
+	u64 base = vmread(in ? GUEST_ES_BASE : GUEST_DS_BASE);
+
+	for (; count; count--) {
+		gpa_t gpa = (u32)(base + (u32)*addr);
+		u32 val = 0;
+		int err;
+
+		if (in) {
+			val = port_in(v, port, size);
+			err = guest_write(v->part, gpa, &val, size);
+		} else {
+			err = guest_read(v->part, gpa, &val, size);
+		}
+		if (err) {
+			partition_stop(v->part, STATUS_UNHANDLED,
+				       "vCPU %u: string I/O on port %#x with "
+				       "guest-physical %#lx outside RAM",
+				       v->index, port, gpa);
+			return;
+		}
+		if (!in && !port_out(v, port, size, val))
+			return;
+		*addr = (u32)(*addr + step);
+		if (q & IO_QUAL_REP)
+			v->regs.rcx = (u32)(v->regs.rcx - 1);
+	}
+	vmexit_skip_instruction();
+}
+
+void vmexit_io(struct vcpu *v)
+{
+	u64 q = vmread(EXIT_QUALIFICATION);
+
+	if (q & IO_QUAL_STRING)
+		io_string(v, q);
+	else
+		io_simple(v, q);
+}
