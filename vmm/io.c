@@ -102,7 +102,7 @@ static void log_unassigned(struct vcpu *v, u16 port)
 						 __ATOMIC_RELAXED) &
 			       bit))
 		return;
-	pr_info("partition '%s': first access to unassigned I/O port %#x "
+	pr_info("partition '%s': first access to unassigned I/O port 0x%x "
 		"(reads all ones, writes ignored)",
 		p->cfg.name, port);
 }

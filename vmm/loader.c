@@ -595,8 +595,8 @@ static int load_auto(struct loader *l)
 	if (is_bzimage(l))
 		return loader_fail(l, "format=linux: Linux guests are not "
 				      "supported yet");
-	return loader_fail(l, "no multiboot2 or multiboot1 header in the first "
-			      "32 KiB (8 KiB)");
+	return loader_fail(l, "no multiboot2 header in the first 32 KiB and no "
+			      "multiboot1 header in the first 8 KiB");
 }
 
 int loader_parse(const u8 *image, u64 len, enum guest_format fmt, u64 ram_bytes,

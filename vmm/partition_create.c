@@ -3,9 +3,10 @@
  * Creating the partitions at boot, from the GRUB module lines (contract
  * section 2). See vmm/partition.c for the life of a partition after this.
  *
- * Order of work, so that a bad configuration costs nothing: parse every
- * line; assign physical CPUs (pinned partitions first); read the guest
- * image's headers and plan its memory; only then take host memory, build
+ * Order of work, so that a bad configuration costs nothing and takes
+ * nothing from the others: parse every line; read each guest image's
+ * headers and plan its memory; assign physical CPUs to the partitions
+ * still standing (pinned ones first); only then take host memory, build
  * the identity tables, copy the image, the modules and the boot
  * information into guest RAM, and pin the vCPUs.
  *
@@ -28,11 +29,18 @@
 /* What boot found on each module line. */
 struct module_line {
 	bool is_partition; /* else a module-for line */
-	bool ok;	   /* a partition whose configuration was accepted */
+	bool ok;	   /* a partition accepted so far */
 	struct partition_config cfg;
 	const char *for_name; /* module-for: the partition it belongs to */
 	u32 for_len;
 	const char *for_rest; /* module-for: the module's own string */
+
+	/* A partition's image, read and planned before it gets anything. */
+	struct guest_image img;
+	struct loader_plan plan;
+	u32 nmods;
+	struct loader_module mods[LOADER_MAX_MODULES];
+	u32 mod_index[LOADER_MAX_MODULES]; /* module line of each */
 };
 
 static struct module_line lines[BOOT_MAX_MODULES];
@@ -212,27 +220,46 @@ static void describe(const struct partition *p, const struct guest_image *img)
 		img->entry);
 }
 
-/* Build partition p from line `image`; on failure nothing stays
- * allocated but the identity tables' pages, and the reason is printed. */
-static int create_one(const struct boot_info *bi, u32 image,
-		      struct partition *p)
+/* Read line i's image and plan its memory; false (reported) if bad. */
+static bool check_image(const struct boot_info *bi, u32 i)
 {
-	struct loader_module mods[LOADER_MAX_MODULES];
-	u32 mod_index[LOADER_MAX_MODULES], nmods;
-	struct guest_image img;
-	struct loader_plan plan;
+	struct module_line *l = &lines[i];
+	const struct boot_module *m = &bi->modules[i];
 	struct loader_error err;
+
+	l->nmods = gather_modules(bi, l->cfg.name, l->mods, l->mod_index);
+	if (loader_parse(module_bytes(bi, i), m->end - m->start, l->cfg.format,
+			 l->cfg.mem_bytes, &l->img, &err) ||
+	    loader_plan(&l->img, l->mods, l->nmods, l->cfg.guest_cmdline,
+			l->cfg.mem_bytes, &l->plan, &err)) {
+		pr_err("partition '%s': image (module %u, %lu bytes): %s",
+		       l->cfg.name, i, m->end - m->start, err.msg);
+		return false;
+	}
+	return true;
+}
+
+static u32 check_images(const struct boot_info *bi)
+{
+	u32 bad = 0;
+
+	for (u32 i = 0; i < bi->nmodules; i++) {
+		if (lines[i].ok && !check_image(bi, i)) {
+			lines[i].ok = false;
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Build partition p from line i, whose image is already planned. On
+ * failure nothing stays allocated but identity-table pages, and the
+ * reason is printed. */
+static int create_one(const struct boot_info *bi, u32 i, struct partition *p)
+{
+	struct module_line *l = &lines[i];
 	const char *name = p->cfg.name;
 
-	nmods = gather_modules(bi, name, mods, mod_index);
-	if (loader_parse(module_bytes(bi, image),
-			 bi->modules[image].end - bi->modules[image].start,
-			 p->cfg.format, p->cfg.mem_bytes, &img, &err) ||
-	    loader_plan(&img, mods, nmods, p->cfg.guest_cmdline,
-			p->cfg.mem_bytes, &plan, &err)) {
-		pr_err("partition '%s': %s", name, err.msg);
-		return -EINVAL;
-	}
 	if (memslot_alloc(&p->slots[0], p->cfg.mem_bytes)) {
 		pr_err("partition '%s': not enough free host memory for "
 		       "mem=%luM",
@@ -242,15 +269,16 @@ static int create_one(const struct boot_info *bi, u32 image,
 	p->nslots = 1;
 	p->ports_seen = kzalloc(PORT_BITMAP_BYTES);
 	if (!p->ports_seen || nonpaging_build(p) ||
-	    load_guest(p, bi, image, &img, mods, mod_index, nmods, &plan) ||
-	    setup_vcpus(p, &img, &plan)) {
+	    load_guest(p, bi, i, &l->img, l->mods, l->mod_index, l->nmods,
+		       &l->plan) ||
+	    setup_vcpus(p, &l->img, &l->plan)) {
 		pr_err("partition '%s': out of host memory while loading it",
 		       name);
 		memslot_free(&p->slots[0]);
 		kfree(p->ports_seen);
 		return -ENOMEM;
 	}
-	describe(p, &img);
+	describe(p, &l->img);
 	return 0;
 }
 
@@ -259,8 +287,9 @@ u32 partitions_create(const struct boot_info *bi)
 	u32 n = bi->nmodules, bad;
 
 	bad = parse_lines(bi);
-	bad += assign_cpus(n);
 	bad += check_module_for(n);
+	bad += check_images(bi);
+	bad += assign_cpus(n);
 	for (u32 i = 0; i < n; i++) {
 		struct partition *p = &partitions[nr_partitions];
 

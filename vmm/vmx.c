@@ -168,7 +168,8 @@ int vmx_init_all(const char **why)
 	vmx_cpu_on(NULL);
 	if (ipi_call(cpus_online_mask(), vmx_cpu_on, NULL, &missing))
 		panic("vmx: CPUs %#lx did not answer the VMXON call", missing);
-	pr_info("vmx: VMX on in %u CPUs (VMCS revision %#x, VPID %s)",
-		nr_cpus_online, c->revision, c->has_vpid ? "yes" : "no");
+	pr_info("vmx: VMX on in %u CPU%s (VMCS revision %#x, VPID %s)",
+		nr_cpus_online, nr_cpus_online == 1 ? "" : "s", c->revision,
+		c->has_vpid ? "yes" : "no");
 	return 0;
 }

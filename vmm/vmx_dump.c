@@ -43,21 +43,22 @@ static const struct seg_fields segs[] = {
 
 static void dump_guest_state(void)
 {
-	pr_err("  CR0 %#lx CR3 %#lx CR4 %#lx EFER %#lx DR7 %#lx",
+	pr_err("  CR0 0x%lx CR3 0x%lx CR4 0x%lx EFER 0x%lx DR7 0x%lx",
 	       vmread(GUEST_CR0), vmread(GUEST_CR3), vmread(GUEST_CR4),
 	       vmread(GUEST_IA32_EFER), vmread(GUEST_DR7));
-	pr_err("  RIP %#lx RSP %#lx RFLAGS %#lx", vmread(GUEST_RIP),
+	pr_err("  RIP 0x%lx RSP 0x%lx RFLAGS 0x%lx", vmread(GUEST_RIP),
 	       vmread(GUEST_RSP), vmread(GUEST_RFLAGS));
 	for (u32 i = 0; i < ARRAY_SIZE(segs); i++)
 		pr_err("  %-4s sel 0x%04lx base 0x%08lx limit 0x%08lx ar "
 		       "0x%05lx",
 		       segs[i].name, vmread(segs[i].sel), vmread(segs[i].base),
 		       vmread(segs[i].limit), vmread(segs[i].ar));
-	pr_err("  GDTR %#lx/%#lx IDTR %#lx/%#lx", vmread(GUEST_GDTR_BASE),
+	pr_err("  GDTR 0x%lx/0x%lx IDTR 0x%lx/0x%lx", vmread(GUEST_GDTR_BASE),
 	       vmread(GUEST_GDTR_LIMIT), vmread(GUEST_IDTR_BASE),
 	       vmread(GUEST_IDTR_LIMIT));
-	pr_err("  interruptibility %#lx activity %#lx pending debug %#lx link "
-	       "%#lx",
+	pr_err("  interruptibility 0x%lx activity 0x%lx pending debug 0x%lx "
+	       "link "
+	       "0x%lx",
 	       vmread(GUEST_INTERRUPTIBILITY_INFO),
 	       vmread(GUEST_ACTIVITY_STATE),
 	       vmread(GUEST_PENDING_DBG_EXCEPTIONS), vmread(VMCS_LINK_POINTER));
@@ -102,7 +103,7 @@ void vmexit_entry_failure(struct vcpu *v, u32 basic)
 	u64 q = vmread(EXIT_QUALIFICATION);
 
 	pr_err("partition '%s': vCPU %u: VM entry failed: exit reason %u (%s), "
-	       "qualification %#lx",
+	       "qualification 0x%lx",
 	       v->part->cfg.name, v->index, basic,
 	       basic == EXIT_REASON_INVALID_GUEST_STATE ? "invalid guest state"
 	       : basic == EXIT_REASON_MSR_LOADING	? "MSR loading"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One CPU in Bochs with VT-x: the banner, the memory summary, VT-x found,
+# One CPU in Bochs with VT-x: the banner, the memory summary, VMX on,
 # no partitions, and the contract's final line with exit status 0.
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +11,7 @@ expect_re '^shade\[0\]: memory: (50[0-9]|51[01]) MiB usable, [0-9]+ MiB free'
 expect_re '^shade\[0\]: paging: 4 GiB identity-mapped; text read-only, data and heap not executable'
 expect_re '^shade\[0\]: tsc: [0-9]+\.[0-9]{3} MHz'
 expect 'smp: 1 CPU online'
-expect 'vmx: VT-x available'
+expect_re 'vmx: VMX on in 1 CPU \(VMCS revision 0x[0-9a-f]+, VPID yes\)'
 reject 'warning:'
 reject 'error:'
 expect_final 'shade: done pass=0 fail=0'

@@ -11,6 +11,7 @@ for cpu in 1 2 3; do
 	expect_re "^shade\[$cpu\]: cpu $cpu online \(APIC ID $cpu\)"
 done
 expect 'smp: 4 CPUs online (local APIC in x2APIC mode)'
+expect_re 'vmx: VMX on in 4 CPUs'
 expect_re 'ipi: round trip to 3 CPUs ok \([0-9]+ cycles per call, 16 calls\)'
 reject 'warning:'
 reject 'error:'

@@ -11,6 +11,7 @@ expect "command line: 'apic=xapic loglevel=debug'"
 expect_re '^shade\[0\]: memory: 6[0-3] MiB usable'
 expect 'shade[1]: cpu 1 online (APIC ID 1)'
 expect 'smp: 2 CPUs online (local APIC in xAPIC mode)'
+expect_re 'vmx: VMX on in 2 CPUs'
 expect 'ipi: round trip to 1 CPU ok'
 expect_final 'shade: done pass=0 fail=0'
 finish

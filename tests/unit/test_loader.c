@@ -263,8 +263,9 @@ static void test_header_at_the_limits(void **state)
 
 /* ---- header placement and checksums ------------------------------------ */
 
-#define NO_HEADER \
-	"no multiboot2 or multiboot1 header in the first 32 KiB (8 KiB)"
+#define NO_HEADER                                                            \
+	"no multiboot2 header in the first 32 KiB and no multiboot1 header " \
+	"in the first 8 KiB"
 #define NO_MB2                                                             \
 	"format=multiboot2: no multiboot2 header (8-byte aligned) in the " \
 	"first 32 KiB"

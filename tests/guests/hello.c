@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hello: the first guest, multiboot2. Checks that Shade enters it as the
+ * contract says (sections 2-5): the magic, the boot information (command
+ * line, memory map, one module) against what
+ * tests/integration/guest-hello-mb2.sh configures, the CPUID leaves and
+ * the hypercalls describing its own partition. Exits with the number of
+ * failed checks.
+ */
+#include "guest.h"
+
+/* Must match tests/integration/guest-hello-mb2.sh. */
+#define NAME	      "hello"
+#define MEM_BYTES     (16ull << 20) /* the default mem= */
+#define CMDLINE	      "hello world"
+#define MODULE_STRING "greeting for hello"
+#define MODULE_DATA   "Shade test module: 0123456789abcdef\n"
+
+u32 guest_main(u32 magic, u32 info)
+{
+	static struct boot_info bi;
+	const struct boot_expect ex = {
+		.cmdline = CMDLINE,
+		.mem_bytes = MEM_BYTES,
+		.module_string = MODULE_STRING,
+		.module_data = MODULE_DATA,
+		.module_len = sizeof(MODULE_DATA) - 1,
+	};
+	const struct platform_expect pex = {NAME, 1, MEM_BYTES};
+
+	gprintf("hello from a multiboot2 guest\n");
+	entry_state_check();
+	check_eq(magic, MB2_BOOTLOADER_MAGIC, "EAX holds the multiboot2 magic");
+	if (bootinfo_parse(magic, info, &bi))
+		bootinfo_check(&bi, &ex);
+	platform_check(&pex);
+	return report();
+}
