@@ -80,9 +80,12 @@ $(BUILD)/shade.elf: $(KERNEL_OBJ) $(BUILD)/kernel/ksyms.o linker.ld
 		<(nm -n $(BUILD)/shade-nosyms.elf | grep ' [Tt] ') || \
 		{ echo "ksyms: text moved between the two links"; rm -f $@; exit 1; }
 
-$(BUILD)/shade.iso: $(BUILD)/shade.elf tools/mkiso
+# The demo `make run` boots: two partitions printing side by side.
+DEMO_GUEST := $(BUILD)/guests/sidebyside.elf
+$(BUILD)/shade.iso: $(BUILD)/shade.elf $(DEMO_GUEST) tools/mkiso
 	@$(if $(Q),echo "  MKISO   $@")
-	$(Q)tools/mkiso $@ >/dev/null
+	$(Q)tools/mkiso $@ --guest $(DEMO_GUEST) "name=left -- lines=5" \
+		--guest $(DEMO_GUEST) "name=right -- lines=5" >/dev/null
 
 # --- unit tests: pure logic, built for the host with ASan and UBSan -------
 
