@@ -150,44 +150,57 @@ static void io_simple(struct vcpu *v, u64 q)
 	vmexit_skip_instruction();
 }
 
+/* A REP INS/OUTS moves at most this many items per VM exit; then the
+ * guest re-executes the instruction with RCX, RSI/RDI already advanced,
+ * as a real CPU does when an interrupt arrives mid-REP (SDM 2A "REP").
+ * One exit therefore never keeps its CPU from IPIs for long. */
+#define IO_REP_BATCH 4096
+
+/* One INS/OUTS item; false if the partition stopped. */
+static bool io_string_one(struct vcpu *v, u16 port, u32 size, bool in,
+			  gpa_t gpa)
+{
+	u32 val = 0;
+	int err;
+
+	if (in) {
+		val = port_in(v, port, size);
+		err = guest_write(v->part, gpa, &val, size);
+	} else {
+		err = guest_read(v->part, gpa, &val, size);
+	}
+	if (err) {
+		partition_stop(v->part, STATUS_UNHANDLED,
+			       "vCPU %u: string I/O on port %#x with "
+			       "guest-physical %#lx outside RAM",
+			       v->index, port, gpa);
+		return false;
+	}
+	return in || port_out(v, port, size, val);
+}
+
 /*
- * INS/OUTS: move `size` bytes per iteration between the port and
- * ES:(E)DI or DS:(E)SI, stepping by DF, RCX times with REP. Guest memory
- * outside RAM stops the partition: with paging off there is nothing else
- * a real machine would do there that this stage emulates.
+ * INS/OUTS: move `size` bytes per item between the port and ES:(E)DI or
+ * DS:(E)SI, stepping by DF, RCX times with REP. With paging off in the
+ * guest's view a linear address is a guest-physical one.
  */
 static void io_string(struct vcpu *v, u64 q)
 {
 	u32 size = IO_QUAL_SIZE(q);
 	u16 port = IO_QUAL_PORT(q);
-	bool in = q & IO_QUAL_IN;
-	u64 count = (q & IO_QUAL_REP) ? (u32)v->regs.rcx : 1;
+	bool in = q & IO_QUAL_IN, rep = q & IO_QUAL_REP;
+	u64 count = rep ? (u32)v->regs.rcx : 1;
 	s64 step = (vmread(GUEST_RFLAGS) & RFLAGS_DF) ? -(s64)size : size;
 	u64 *addr = in ? &v->regs.rdi : &v->regs.rsi;
 	u64 base = vmread(in ? GUEST_ES_BASE : GUEST_DS_BASE);
 
-	for (; count; count--) {
-		gpa_t gpa = (u32)(base + (u32)*addr);
-		u32 val = 0;
-		int err;
-
-		if (in) {
-			val = port_in(v, port, size);
-			err = guest_write(v->part, gpa, &val, size);
-		} else {
-			err = guest_read(v->part, gpa, &val, size);
-		}
-		if (err) {
-			partition_stop(v->part, STATUS_UNHANDLED,
-				       "vCPU %u: string I/O on port %#x with "
-				       "guest-physical %#lx outside RAM",
-				       v->index, port, gpa);
-			return;
-		}
-		if (!in && !port_out(v, port, size, val))
+	for (u32 done = 0; count; count--, done++) {
+		if (done == IO_REP_BATCH)
+			return; /* resume at the same instruction */
+		if (!io_string_one(v, port, size, in, (u32)(base + (u32)*addr)))
 			return;
 		*addr = (u32)(*addr + step);
-		if (q & IO_QUAL_REP)
+		if (rep)
 			v->regs.rcx = (u32)(v->regs.rcx - 1);
 	}
 	vmexit_skip_instruction();

@@ -16,6 +16,30 @@
 #define MODULE_STRING "greeting for hello"
 #define MODULE_DATA   "Shade test module: 0123456789abcdef\n"
 
+/* Two lines through the string forms of OUT, which Shade emulates: one
+ * with REP OUTSB to the UART, one with OUTSB items to port 0xe9 going
+ * backwards (DF set). */
+static void string_io_check(void)
+{
+	static const char fwd[] = "rep outsb to the UART works\n";
+	static const char back[] = "\nsdrawkcab 9ex0 ot bstuo";
+	const char *src = fwd;
+	u32 count = sizeof(fwd) - 1;
+
+	__asm__ volatile("cld; rep outsb"
+			 : "+S"(src), "+c"(count)
+			 : "d"(0x3f8)
+			 : "memory");
+	check_eq(count, 0, "REP OUTSB consumed ECX");
+	src = back + sizeof(back) - 2;
+	for (u32 i = 0; i < sizeof(back) - 1; i++)
+		__asm__ volatile("std; outsb; cld"
+				 : "+S"(src)
+				 : "d"(0xe9)
+				 : "memory", "cc");
+	check_eq((u32)(src + 1 - back), 0, "OUTSB with DF=1 walked down");
+}
+
 u32 guest_main(u32 magic, u32 info)
 {
 	static struct boot_info bi;
@@ -34,5 +58,6 @@ u32 guest_main(u32 magic, u32 info)
 	if (bootinfo_parse(magic, info, &bi))
 		bootinfo_check(&bi, &ex);
 	platform_check(&pex);
+	string_io_check();
 	return report();
 }

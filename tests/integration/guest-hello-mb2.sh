@@ -21,6 +21,10 @@ expect '[hello] PASS module content'
 expect '[hello] PASS CPUID 0x40000000 signature is ShadeVMM'
 expect '[hello] PASS HC_VERSION is 1.0'
 expect '[hello] PASS memory slot 0 npages = mem / 4096'
+expect '[hello] rep outsb to the UART works'
+expect '[hello] outsb to 0xe9 backwards'
+expect '[hello] PASS REP OUTSB consumed ECX'
+expect '[hello] PASS OUTSB with DF=1 walked down'
 expect_stopped hello 0
 expect_final 'shade: done pass=1 fail=0'
 finish
