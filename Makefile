@@ -101,6 +101,7 @@ UNIT_DEPS_test_cmdline := lib/cmdline.c
 UNIT_DEPS_test_options := boot/options.c lib/cmdline.c lib/format.c
 UNIT_DEPS_test_pmm     := mm/pmm.c
 UNIT_DEPS_test_heap    := mm/heap.c
+UNIT_DEPS_test_rmap    := vmm/rmap.c
 UNIT_DEPS_test_format  := lib/format.c
 UNIT_DEPS_test_acpi    := arch/x86/acpi.c lib/format.c
 UNIT_DEPS_test_config  := vmm/config.c lib/cmdline.c lib/format.c
