@@ -74,7 +74,12 @@ static struct guest_regs *regs_of(struct vcpu *v)
 
 void vmexit_skip_instruction(void)
 {
-	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN));
+	u64 rip = vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN);
+
+	/* Outside 64-bit code EIP wraps at 4 GiB (CS.L is bit 13). */
+	if (!(vmread(GUEST_CS_AR_BYTES) & BIT(13)))
+		rip = (u32)rip;
+	vmwrite(GUEST_RIP, rip);
 	/* Completing an instruction ends STI/MOV-SS blocking (SDM 3C
 	 * 25.4.2). */
 	vmwrite(GUEST_INTERRUPTIBILITY_INFO,
@@ -332,13 +337,12 @@ static void exit_wrmsr(struct vcpu *v)
 	exit_msr(v, true);
 }
 
-/* HLT: with interrupts enabled the vCPU waits for one (none can arrive
- * yet: the virtual platform comes later); with interrupts disabled it
- * stops for good, and a partition whose vCPUs have all done that stops. */
+/* HLT: the vCPU stops running until something wakes it; a partition
+ * whose vCPUs have all halted stops. */
 static void exit_hlt(struct vcpu *v)
 {
 	struct partition *p = v->part;
-	bool all_halted = true;
+	bool all_halted = true, irq_on = false;
 
 	vmexit_skip_instruction();
 	spin_lock(&p->lock);
@@ -347,13 +351,22 @@ static void exit_hlt(struct vcpu *v)
 	for (u32 i = 0; i < p->cfg.ncpus; i++) {
 		enum vcpu_state s = p->vcpus[i].state;
 
-		if (s == VCPU_RUNNABLE || s == VCPU_HALTED_IRQ_ON)
+		if (s == VCPU_RUNNABLE)
 			all_halted = false;
+		if (s == VCPU_HALTED_IRQ_ON)
+			irq_on = true;
 	}
 	spin_unlock(&p->lock);
+	/* Nothing can wake a halted vCPU yet (no virtual interrupts before
+	 * the virtual platform exists), so a partition whose vCPUs have all
+	 * halted is done either way; the message says which it was. */
 	if (all_halted)
-		partition_stop(p, STATUS_ALL_HALTED,
-			       "all vCPUs halted with interrupts disabled");
+		partition_stop(
+			p, STATUS_ALL_HALTED, "%s",
+			irq_on ? "all vCPUs halted; some with interrupts "
+				 "enabled, but no virtual interrupt source "
+				 "exists yet"
+			       : "all vCPUs halted with interrupts disabled");
 }
 
 static void exit_invlpg(struct vcpu *v)

@@ -13,37 +13,43 @@
 #include "console.h"
 #include "format.h"
 
-void pconsole_flush(struct partition *p)
+/* Print the pending line, if any. Caller holds p->console_lock. */
+static void flush_locked(struct partition *p)
 {
 	char out[PCONSOLE_LINE_MAX + PARTITION_NAME_MAX + 4];
 	int n;
 
+	spin_assert_held(&p->console_lock);
+	if (!p->line_len)
+		return;
+	n = ksnprintf(out, sizeof(out), "[%s] %.*s", p->cfg.name,
+		      (int)p->line_len, p->line);
+	console_write_line(out, MIN((u32)n, sizeof(out) - 1));
+	p->line_len = 0;
+}
+
+void pconsole_flush(struct partition *p)
+{
 	spin_lock(&p->console_lock);
-	if (p->line_len) {
-		n = ksnprintf(out, sizeof(out), "[%s] %.*s", p->cfg.name,
-			      (int)p->line_len, p->line);
-		console_write_line(out, MIN((u32)n, sizeof(out) - 1));
-		p->line_len = 0;
-	}
+	flush_locked(p);
 	spin_unlock(&p->console_lock);
 }
 
+/* Append and, when the line is full, print it in the same hold of the
+ * lock: another vCPU of the partition must never see a full buffer. */
 void pconsole_putc(struct partition *p, char c)
 {
-	bool full;
-
 	if (c == '\r')
 		return;
-	if (c == '\n') {
-		pconsole_flush(p);
-		return;
-	}
-	if ((c < 0x20 && c != '\t') || c == 0x7f)
+	if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
 		c = '?';
 	spin_lock(&p->console_lock);
-	p->line[p->line_len++] = c;
-	full = p->line_len == PCONSOLE_LINE_MAX;
+	if (c == '\n') {
+		flush_locked(p);
+	} else {
+		p->line[p->line_len++] = c;
+		if (p->line_len == PCONSOLE_LINE_MAX)
+			flush_locked(p);
+	}
 	spin_unlock(&p->console_lock);
-	if (full)
-		pconsole_flush(p);
 }

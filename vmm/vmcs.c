@@ -35,7 +35,10 @@ extern const char vmx_exit_stub[]; /* vmm/vmx_entry.S */
 #define DR7_INIT	  0x400
 #define FLAT_LIMIT	  0xffffffffULL
 #define TR_LIMIT	  0x67
-#define PAT_POWER_ON	  0x0007040600070406ULL /* SDM 3A 13.12.4 */
+/* TSD, DE, MCE, PCE, OSFXSR, OSXMMEXCPT (SDM 3A 2.5) */
+#define CR4_GUEST_PASSTHROUGH \
+	(BIT(2) | BIT(3) | BIT(6) | BIT(8) | X86_CR4_OSFXSR | BIT(10))
+#define PAT_POWER_ON 0x0007040600070406ULL /* SDM 3A 13.12.4 */
 
 u64 vmcs_real_cr0(u64 guest_cr0)
 {
@@ -45,10 +48,12 @@ u64 vmcs_real_cr0(u64 guest_cr0)
 
 u64 vmcs_real_cr4(u64 guest_cr4)
 {
-	/* PAE for the identity tables; nothing else of the guest's reaches
-	 * the real CR4 while paging is off in its view. */
-	(void)guest_cr4;
-	return (vmx_caps.cr4_fixed0 | X86_CR4_PAE | X86_CR4_VMXE) &
+	/* PAE for the identity tables, VMXE as VMX requires; of the
+	 * guest's own bits, those that do not concern paging take effect
+	 * (SSE enabling, TSD, DE, MCE, PCE). The paging bits wait until
+	 * the guest pages. */
+	return (vmx_caps.cr4_fixed0 | X86_CR4_PAE | X86_CR4_VMXE |
+		(guest_cr4 & CR4_GUEST_PASSTHROUGH)) &
 	       vmx_caps.cr4_fixed1;
 }
 

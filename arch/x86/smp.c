@@ -121,6 +121,9 @@ static void boot_one(u32 cpu, u32 apic_id, hpa_t tramp)
 	params->cpu = cpu;
 	mb();
 	if (!start_ap(cpu, apic_id, tramp)) {
+		/* Back to wait-for-SIPI: a CPU that was merely slow must not
+		 * wake later and read the next CPU's parameters. */
+		lapic_send_init(apic_id);
 		pr_err("smp: CPU %u (APIC ID %u) did not start; continuing "
 		       "without it",
 		       cpu, apic_id);

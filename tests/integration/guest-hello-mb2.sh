@@ -25,6 +25,7 @@ expect '[hello] rep outsb to the UART works'
 expect '[hello] outsb to 0xe9 backwards'
 expect '[hello] PASS REP OUTSB consumed ECX'
 expect '[hello] PASS OUTSB with DF=1 walked down'
+expect '[hello] PASS SSE works once CR4.OSFXSR is set'
 expect_stopped hello 0
 expect_final 'shade: done pass=1 fail=0'
 finish

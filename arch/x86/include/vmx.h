@@ -239,6 +239,7 @@ enum vmcs_field {
 #define CPU2_UNRESTRICTED_GUEST BIT(7)
 
 /* VM-exit controls (SDM 3C 25.7.1) */
+#define EXIT_SAVE_DEBUG_CONTROLS  BIT(2)
 #define EXIT_HOST_ADDR_SPACE_SIZE BIT(9)
 #define EXIT_ACK_INTR_ON_EXIT	  BIT(15)
 #define EXIT_SAVE_IA32_PAT	  BIT(18)
@@ -247,9 +248,10 @@ enum vmcs_field {
 #define EXIT_LOAD_IA32_EFER	  BIT(21)
 
 /* VM-entry controls (SDM 3C 25.8.1) */
-#define ENTRY_IA32E_MODE_GUEST BIT(9)
-#define ENTRY_LOAD_IA32_PAT    BIT(14)
-#define ENTRY_LOAD_IA32_EFER   BIT(15)
+#define ENTRY_LOAD_DEBUG_CONTROLS BIT(2)
+#define ENTRY_IA32E_MODE_GUEST	  BIT(9)
+#define ENTRY_LOAD_IA32_PAT	  BIT(14)
+#define ENTRY_LOAD_IA32_EFER	  BIT(15)
 
 /* Basic exit reasons (SDM 3C appendix C) */
 enum exit_reason {
