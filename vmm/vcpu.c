@@ -60,7 +60,7 @@ static void entry_failed(struct vcpu *v, int ret)
 static bool should_leave(struct vcpu *v)
 {
 	return __atomic_load_n(&v->part->stopping, __ATOMIC_ACQUIRE) ||
-	       v->state != VCPU_RUNNABLE;
+	       __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_RUNNABLE;
 }
 
 /* Run v until its partition stops or it halts. */
@@ -115,7 +115,9 @@ void vcpu_cpu_loop(void)
 		struct vcpu *v = c->vcpu;
 
 		irq_disable();
-		if (v && v->state == VCPU_RUNNABLE &&
+		if (v &&
+		    __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) ==
+			    VCPU_RUNNABLE &&
 		    !__atomic_load_n(&v->part->stopping, __ATOMIC_ACQUIRE)) {
 			if (!v->set_up)
 				vcpu_first_run(v);
