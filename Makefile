@@ -27,7 +27,8 @@ KERNEL_S    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
 KERNEL_OBJ  := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_C) $(KERNEL_S))
 
 WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow
-INCLUDES := -iquote include -iquote arch/x86/include -iquote vmm/include
+INCLUDES := -iquote include -iquote arch/x86/include -iquote vmm/include \
+	-iquote dirtylog/include
 
 KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) $(INCLUDES) \
 	-ffreestanding -fno-stack-protector -fno-pic -fno-pie \
@@ -107,6 +108,7 @@ UNIT_DEPS_test_acpi    := arch/x86/acpi.c lib/format.c
 UNIT_DEPS_test_config  := vmm/config.c lib/cmdline.c lib/format.c
 UNIT_DEPS_test_loader  := vmm/loader.c vmm/loader_segments.c lib/format.c
 UNIT_DEPS_test_gpt     := vmm/gpt.c
+UNIT_DEPS_test_dirty_bitmap := dirtylog/dirty_bitmap.c
 UNIT_DEPS_test_bootinfo_build := vmm/bootinfo_build.c vmm/loader.c \
 	vmm/loader_segments.c boot/mb2.c boot/mb1.c lib/format.c
 
