@@ -25,6 +25,7 @@
 #include "asm.h"
 #include "printk.h"
 #include "panic.h"
+#include "errno.h"
 
 int vmx_run(struct guest_regs *regs, bool launched); /* vmm/vmx_entry.S */
 
@@ -136,9 +137,19 @@ static void wake_noop(void *arg)
 	(void)arg;
 }
 
+/*
+ * Returns once v's CPU has taken the IPI, so it is out of guest mode and
+ * past any VM-exit handler it was in; its next look at its state or at
+ * the partition's stopping flag sees what the caller set before. A CPU
+ * can be slow to answer (a long exit handler runs with interrupts off),
+ * never absent: the IPI layer's timeout only means "try again".
+ */
 void vcpu_wake(struct vcpu *v)
 {
 	if (v->pcpu == this_cpu_id())
 		return;
-	ipi_call(BIT(v->pcpu), wake_noop, NULL, NULL);
+	while (ipi_call(BIT(v->pcpu), wake_noop, NULL, NULL) == -ETIMEDOUT)
+		pr_warn("vCPU %u of partition '%s' is slow to answer an IPI; "
+			"retrying",
+			v->index, v->part->cfg.name);
 }

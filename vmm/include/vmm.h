@@ -136,7 +136,8 @@ void partitions_start_all(u32 bad_configs);
 /* Every CPU's loop once boot is done: run this CPU's vCPU when it is
  * runnable, halt otherwise. Never returns. */
 __noreturn void vcpu_cpu_loop(void);
-/* Make a vCPU runnable and wake its physical CPU. */
+/* Interrupt the physical CPU of v (a vCPU of another CPU) and wait until
+ * it has taken the interrupt; state changes made before are then seen. */
 void vcpu_wake(struct vcpu *v);
 
 /* vmm/pconsole.c */
