@@ -93,6 +93,41 @@ static void uart_write(struct partition *p, u32 reg, u8 val)
 	}
 }
 
+static void print_port_range(struct partition *p, u16 lo, u16 hi)
+{
+	if (lo == hi)
+		pr_info("partition '%s': first access to unassigned I/O port "
+			"0x%x (reads all ones, writes ignored)",
+			p->cfg.name, lo);
+	else
+		pr_info("partition '%s': first accesses to unassigned I/O "
+			"ports 0x%x-0x%x (reads all ones, writes ignored)",
+			p->cfg.name, lo, hi);
+}
+
+/* Caller holds p->ports_lock. */
+static void flush_port_log_locked(struct partition *p)
+{
+	spin_assert_held(&p->ports_lock);
+	if (p->ports_open)
+		print_port_range(p, p->ports_lo, p->ports_hi);
+	p->ports_open = false;
+}
+
+void io_flush_port_log(struct partition *p)
+{
+	spin_lock(&p->ports_lock);
+	flush_port_log_locked(p);
+	spin_unlock(&p->ports_lock);
+}
+
+/*
+ * Every unassigned port is logged once per partition, on its first
+ * access. A guest probing ports one after another (a driver scanning for
+ * hardware, or a storm) would print thousands of lines, so first accesses
+ * to consecutive ports gather into one range, printed when the next first
+ * access is elsewhere or the partition stops.
+ */
 static void log_unassigned(struct vcpu *v, u16 port)
 {
 	struct partition *p = v->part;
@@ -102,9 +137,15 @@ static void log_unassigned(struct vcpu *v, u16 port)
 						 __ATOMIC_RELAXED) &
 			       bit))
 		return;
-	pr_info("partition '%s': first access to unassigned I/O port 0x%x "
-		"(reads all ones, writes ignored)",
-		p->cfg.name, port);
+	spin_lock(&p->ports_lock);
+	if (p->ports_open && port == p->ports_hi + 1) {
+		p->ports_hi = port;
+	} else {
+		flush_port_log_locked(p);
+		p->ports_open = true;
+		p->ports_lo = p->ports_hi = port;
+	}
+	spin_unlock(&p->ports_lock);
 }
 
 /* One IN of `size` bytes; returns the value. */

@@ -105,6 +105,7 @@ static void finish_stop(struct partition *p)
 {
 	for (u32 i = 0; i < p->cfg.ncpus; i++)
 		vcpu_wake(&p->vcpus[i]);
+	io_flush_port_log(p);
 	pconsole_flush(p);
 	__atomic_store_n(&p->running, false, __ATOMIC_RELEASE);
 	count_stop(p->status);
@@ -121,6 +122,7 @@ void partition_stop(struct partition *p, u32 status, const char *fmt, ...)
 	kvsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	pconsole_flush(p);
+	io_flush_port_log(p);
 	pr_info("partition '%s' stopped with status %u: %s", p->cfg.name,
 		status, reason);
 	finish_stop(p);
@@ -131,6 +133,7 @@ void partition_exit(struct partition *p, u32 status)
 	if (!begin_stop(p, status))
 		return;
 	pconsole_flush(p);
+	io_flush_port_log(p);
 	pr_info("partition '%s' stopped with status %u (the guest wrote %u to "
 		"port 0xf4)",
 		p->cfg.name, status, status);

@@ -300,6 +300,7 @@ u32 partitions_create(const struct boot_info *bi)
 		p->cfg = lines[i].cfg;
 		spin_init(&p->lock, "partition");
 		spin_init(&p->console_lock, "pconsole");
+		spin_init(&p->ports_lock, "ports");
 		if (create_one(bi, i, p)) {
 			bad++;
 			continue;

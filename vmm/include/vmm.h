@@ -111,6 +111,11 @@ struct partition {
 
 	struct vuart uart; /* written by the vCPUs' I/O exits, unlocked */
 	u8 *ports_seen;	   /* bitmap: unassigned ports already logged */
+	/* Consecutive first accesses are logged as one range; ports_lock
+	 * protects the range not yet printed (vmm/io.c). */
+	spinlock_t ports_lock;
+	bool ports_open;
+	u16 ports_lo, ports_hi;
 	struct partition_stats stats;
 };
 
@@ -139,6 +144,9 @@ __noreturn void vcpu_cpu_loop(void);
 /* Interrupt the physical CPU of v (a vCPU of another CPU) and wait until
  * it has taken the interrupt; state changes made before are then seen. */
 void vcpu_wake(struct vcpu *v);
+
+/* vmm/io.c: print the pending range of first port accesses. */
+void io_flush_port_log(struct partition *p);
 
 /* vmm/pconsole.c */
 void pconsole_putc(struct partition *p, char c);
