@@ -60,3 +60,12 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 	fail_msg("panic at %s:%d: %s", file, line, msg);
 	abort(); /* fail_msg does not return; this keeps __noreturn honest */
 }
+
+jmp_buf host_panic_jmp;
+char host_panic_msg[1024];
+
+void host_catch_panic(const char *msg)
+{
+	snprintf(host_panic_msg, sizeof(host_panic_msg), "%s", msg);
+	longjmp(host_panic_jmp, 1);
+}

@@ -117,30 +117,6 @@ static u64 popcount_words(const u64 *w, u64 n)
 	return c;
 }
 
-static jmp_buf panic_jmp;
-static char panic_msg[1024];
-
-static void catch_panic(const char *msg)
-{
-	snprintf(panic_msg, sizeof(panic_msg), "%s", msg);
-	longjmp(panic_jmp, 1);
-}
-
-/* Runs stmt, which must panic with a message containing what. */
-#define expect_panic(stmt, what)                                         \
-	do {                                                             \
-		host_panic_hook = catch_panic;                           \
-		if (setjmp(panic_jmp) == 0) {                            \
-			stmt;                                            \
-			host_panic_hook = NULL;                          \
-			fail_msg("no panic from %s", #stmt);             \
-		}                                                        \
-		host_panic_hook = NULL;                                  \
-		if (!strstr(panic_msg, what))                            \
-			fail_msg("panic \"%s\" lacks \"%s\"", panic_msg, \
-				 what);                                  \
-	} while (0)
-
 /* xorshift64*: fixed seeds make every failure reproducible. */
 static u64 rnd(u64 *s)
 {
