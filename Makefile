@@ -108,6 +108,7 @@ UNIT_DEPS_test_acpi    := arch/x86/acpi.c lib/format.c
 UNIT_DEPS_test_config  := vmm/config.c lib/cmdline.c lib/format.c
 UNIT_DEPS_test_loader  := vmm/loader.c vmm/loader_segments.c lib/format.c
 UNIT_DEPS_test_gpt     := vmm/gpt.c
+UNIT_DEPS_test_emulate := vmm/emulate.c
 UNIT_DEPS_test_dirty_bitmap := dirtylog/dirty_bitmap.c
 UNIT_DEPS_test_bootinfo_build := vmm/bootinfo_build.c vmm/loader.c \
 	vmm/loader_segments.c boot/mb2.c boot/mb1.c lib/format.c
