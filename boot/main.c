@@ -177,6 +177,8 @@ static __noreturn void run_partitions(void)
 {
 	u32 bad = partitions_create(&bootinfo);
 
+	mmu_shadow_mem_option = opts.shadow_mem;
+	mmu_audit_period = opts.mmu_audit;
 	vmx_selftest_bad_guest_state =
 		opts.selftest == SELFTEST_BAD_GUEST_STATE;
 	smp_set_idle_work(vcpu_cpu_loop);

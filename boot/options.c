@@ -177,6 +177,62 @@ static void opt_cpus(const struct cmdline_word *w, struct shade_options *o,
 	o->max_cpus = (u32)n;
 }
 
+/* shadow_mem=SIZE: 64K to 1G, a multiple of the 8 KiB a shadow page
+ * costs (vmm/include/mmu.h). */
+#define SHADOW_MEM_MIN	 (64ULL << 10)
+#define SHADOW_MEM_MAX	 (1ULL << 30)
+#define SHADOW_MEM_RANGE "64K-1G"
+
+static void opt_shadow_mem(const struct cmdline_word *w,
+			   struct shade_options *o, struct options_errors *errs)
+{
+	u64 n;
+
+	if (!w->val) {
+		bad_value(errs, "shadow_mem", w->word, w->len,
+			  "needs a value: a size " SHADOW_MEM_RANGE);
+		return;
+	}
+	if (parse_size(w->val, w->val_len, &n)) {
+		bad_value(errs, "shadow_mem", w->val, w->val_len,
+			  "is not a size (a number with K, M or G)");
+		return;
+	}
+	if (n < SHADOW_MEM_MIN || n > SHADOW_MEM_MAX) {
+		bad_value(errs, "shadow_mem", w->val, w->val_len,
+			  "is out of range " SHADOW_MEM_RANGE);
+		return;
+	}
+	o->shadow_mem = n;
+}
+
+/* mmu_audit=on|off|N: check the shadow MMU every N faults (on = 64). */
+#define MMU_AUDIT_ON  64
+#define MMU_AUDIT_MAX 1000000
+
+static void opt_mmu_audit(const struct cmdline_word *w,
+			  struct shade_options *o, struct options_errors *errs)
+{
+	u64 n;
+
+	if (w->val && w->val_len == 2 && !memcmp(w->val, "on", 2)) {
+		o->mmu_audit = MMU_AUDIT_ON;
+		return;
+	}
+	if (w->val && w->val_len == 3 && !memcmp(w->val, "off", 3)) {
+		o->mmu_audit = 0;
+		return;
+	}
+	if (!w->val || parse_u64(w->val, w->val_len, &n) ||
+	    n > MMU_AUDIT_MAX) {
+		bad_value(errs, "mmu_audit", w->val ? w->val : w->word,
+			  w->val ? w->val_len : w->len,
+			  "is not on, off or a number 0-1000000");
+		return;
+	}
+	o->mmu_audit = (u32)n;
+}
+
 static const struct {
 	const char *key;
 	void (*parse)(const struct cmdline_word *w, struct shade_options *o,
@@ -186,6 +242,8 @@ static const struct {
 	{"apic", opt_apic},
 	{"cpus", opt_cpus},
 	{"selftest", opt_selftest},
+	{"shadow_mem", opt_shadow_mem},
+	{"mmu_audit", opt_mmu_audit},
 };
 
 static void parse_word(const struct cmdline_word *w, struct shade_options *o,
@@ -210,6 +268,8 @@ u32 options_parse(const char *line, struct shade_options *o,
 	o->apic = APIC_MODE_AUTO;
 	o->max_cpus = 0;
 	o->selftest = SELFTEST_NONE;
+	o->shadow_mem = 0;
+	o->mmu_audit = 0;
 	memset(errs, 0, sizeof(*errs));
 
 	/* Words after "--" are not Shade's; cmdline_next stops there. */

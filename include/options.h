@@ -15,6 +15,12 @@
  *					CPU when alone), "bad-guest-state"
  *					(the first partition's first VM entry
  *					fails on an invalid TR)
+ *	shadow_mem=SIZE			bound on each partition's shadow page
+ *					tables, 64K-1G (default: 1/32 of its
+ *					RAM, at least 4M)
+ *	mmu_audit=on|off|N		check every shadow page table, reverse
+ *					map and count every N shadow faults
+ *					(on = 64; default off): a debugging aid
  *
  * A word Shade does not know, or a bad value, is reported with the word
  * itself and otherwise ignored: a typo must never stop a machine from
@@ -45,6 +51,8 @@ struct shade_options {
 	enum apic_mode apic;
 	u32 max_cpus; /* 0 = no limit */
 	enum selftest selftest;
+	u64 shadow_mem; /* bytes; 0 = the default */
+	u32 mmu_audit;	/* 0 = off */
 };
 
 #define OPTIONS_MAX_ERRORS 8

@@ -18,6 +18,7 @@
 #include "asm.h"
 #include "x86.h"
 #include "printk.h"
+#include "kstring.h"
 
 #define CPUID_HV_BASE	  0x40000000
 #define CPUID_HV_LAST	  0x4fffffff
@@ -53,7 +54,15 @@
 #define CR4_GUEST_ALLOWED                                                    \
 	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | X86_CR4_PAE | BIT(6) | \
 	 X86_CR4_PGE | BIT(8) | X86_CR4_OSFXSR | BIT(10))
-#define CR0_PAGING_BITS (X86_CR0_PG)
+#define X86_CR0_NW BIT(29)
+#define X86_CR0_CD BIT(30)
+/* CR0 bits whose change means new shadow tables (the role records WP). */
+#define CR0_MMU_BITS (X86_CR0_PG | X86_CR0_WP)
+/* CR4 bits whose change means new shadow tables; changing one of these
+ * (or PGE) in PAE mode also reloads the PDPTEs (SDM 3A 4.4.1). */
+#define CR4_MMU_BITS	  (X86_CR4_PSE | X86_CR4_PAE)
+#define CR4_PDPTE_RELOAD  (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE)
+#define CS_AR_L		  BIT(13) /* 64-bit code segment */
 
 #define MSR_IA32_TSC	       0x10
 #define MSR_IA32_PLATFORM_ID   0x17
@@ -65,6 +74,12 @@
 #define MSR_IA32_MISC_ENABLE   0x1a0
 #define MSR_IA32_PAT	       0x277
 #define MSR_IA32_MTRR_DEF_TYPE 0x2ff
+/* SYSCALL and SWAPGS MSRs: Shade itself uses none of them and a CPU runs
+ * one vCPU for good, so the guest's values live in the real MSRs. */
+#define MSR_STAR	       0xc0000081
+#define MSR_LSTAR	       0xc0000082
+#define MSR_CSTAR	       0xc0000083
+#define MSR_SFMASK	       0xc0000084
 #define MISC_ENABLE_DEFAULT    0x1 /* fast strings */
 
 static struct guest_regs *regs_of(struct vcpu *v)
@@ -154,16 +169,43 @@ static void write_gpr(struct vcpu *v, u32 n, u64 val)
 		*gpr(v, n) = val;
 }
 
-/* A new guest CR0. Paging and real mode are beyond this stage. */
+/* Is the guest in PAE paging mode with cr0/cr4 (not IA-32e)? */
+static bool pae_paging(const struct vcpu *v, u64 cr0, u64 cr4)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) &&
+	       !(v->efer & EFER_LMA);
+}
+
+/* Entering PAE paging (or changing its bits) loads the PDPTEs from CR3;
+ * an invalid one makes the instruction raise #GP (SDM 3A 4.4.1). */
+static bool load_pdptes(struct vcpu *v, u64 cr3)
+{
+	u64 pdptes[4];
+
+	if (!mmu_read_pdptes(v, cr3, pdptes))
+		return false;
+	memcpy(v->mmu.pdptes, pdptes, sizeof(pdptes));
+	return true;
+}
+
+static void inject_gp(void)
+{
+	vmexit_inject_exception(VECTOR_GP, true, 0);
+}
+
+/*
+ * A new guest CR0 (SDM 3A 2.5, 9.8.5 for IA-32e mode). Real mode is not
+ * supported: a guest that leaves protected mode is stopped.
+ */
 static void set_cr0(struct vcpu *v, u64 val)
 {
-	val = (u32)val;
-	if (val & CR0_PAGING_BITS) {
-		partition_stop(v->part, STATUS_UNHANDLED,
-			       "vCPU %u: the guest turned on paging (CR0.PG) "
-			       "at RIP %#lx: guest paging is not supported yet "
-			       "(it needs the shadow MMU)",
-			       v->index, vmread(GUEST_RIP));
+	u64 old = v->cr0, old_efer = v->efer, lma = v->efer & EFER_LMA;
+	bool pg_on = !(old & X86_CR0_PG) && (val & X86_CR0_PG);
+	bool pg_off = (old & X86_CR0_PG) && !(val & X86_CR0_PG);
+
+	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
+		inject_gp();
 		return;
 	}
 	if (!(val & X86_CR0_PE)) {
@@ -174,21 +216,79 @@ static void set_cr0(struct vcpu *v, u64 val)
 			v->index, vmread(GUEST_RIP));
 		return;
 	}
+	if (pg_on && (v->efer & EFER_LME)) {
+		/* Activating IA-32e mode needs PAE. */
+		if (!(v->cr4 & X86_CR4_PAE)) {
+			inject_gp();
+			return;
+		}
+		lma = EFER_LMA;
+	}
+	if (pg_off && lma) {
+		/* Only from compatibility mode (SDM 3A 9.8.5.4). */
+		if (vmread(GUEST_CS_AR_BYTES) & CS_AR_L) {
+			inject_gp();
+			return;
+		}
+		lma = 0;
+	}
+	v->efer = (v->efer & ~EFER_LMA) | lma;
+	if (pae_paging(v, val, v->cr4) &&
+	    (pg_on || ((old ^ val) & (X86_CR0_CD | X86_CR0_NW))) &&
+	    !load_pdptes(v, v->cr3)) {
+		v->efer = old_efer;
+		inject_gp();
+		return;
+	}
 	v->cr0 = val | X86_CR0_ET;
-	vmwrite(CR0_READ_SHADOW, v->cr0);
-	vmwrite(GUEST_CR0, vmcs_real_cr0(v->cr0));
+	vmcs_set_paging_state(v);
+	if ((old ^ v->cr0) & CR0_MMU_BITS && mmu_reset_context(v))
+		return;
 	vmexit_skip_instruction();
 }
 
 static void set_cr4(struct vcpu *v, u64 val)
 {
-	if (val & ~CR4_GUEST_ALLOWED) {
-		vmexit_inject_exception(VECTOR_GP, true, 0);
+	u64 old = v->cr4;
+
+	if ((val & ~CR4_GUEST_ALLOWED) ||
+	    ((v->efer & EFER_LMA) && !(val & X86_CR4_PAE))) {
+		inject_gp();
+		return;
+	}
+	if (pae_paging(v, v->cr0, val) && ((old ^ val) & CR4_PDPTE_RELOAD) &&
+	    !load_pdptes(v, v->cr3)) {
+		inject_gp();
 		return;
 	}
 	v->cr4 = val;
-	vmwrite(CR4_READ_SHADOW, val);
-	vmwrite(GUEST_CR4, vmcs_real_cr4(val));
+	vmcs_set_paging_state(v);
+	if ((old ^ val) & CR4_MMU_BITS && mmu_reset_context(v))
+		return;
+	/* Toggling PGE flushes every TLB entry, global ones too. */
+	if ((old ^ val) & X86_CR4_PGE)
+		v->mmu.flush_req = 1;
+	vmexit_skip_instruction();
+}
+
+static void set_cr3(struct vcpu *v, u64 val)
+{
+	if (v->efer & EFER_LMA) {
+		/* Bits above MAXPHYADDR are reserved (no PCIDs: bit 63 too). */
+		if (val >> v->part->mmu.maxphyaddr) {
+			inject_gp();
+			return;
+		}
+	} else {
+		val = (u32)val;
+	}
+	if (pae_paging(v, v->cr0, v->cr4) && !load_pdptes(v, val)) {
+		inject_gp();
+		return;
+	}
+	v->cr3 = val;
+	if ((v->cr0 & X86_CR0_PG) && mmu_load_cr3(v))
+		return;
 	vmexit_skip_instruction();
 }
 
@@ -199,9 +299,7 @@ static void mov_to_cr(struct vcpu *v, u32 cr, u64 val)
 		set_cr0(v, val);
 		return;
 	case 3:
-		/* Paging is off in the guest's view: CR3 is just kept. */
-		v->cr3 = (u32)val;
-		vmexit_skip_instruction();
+		set_cr3(v, val);
 		return;
 	case 4:
 		set_cr4(v, val);
@@ -270,20 +368,53 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_IA32_SYSENTER_EIP:
 		*val = vmread(GUEST_SYSENTER_EIP);
 		return true;
+	case MSR_IA32_FS_BASE:
+		*val = vmread(GUEST_FS_BASE);
+		return true;
+	case MSR_IA32_GS_BASE:
+		*val = vmread(GUEST_GS_BASE);
+		return true;
+	case MSR_IA32_KERNEL_GS_BASE:
+	case MSR_STAR:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_SFMASK:
+		*val = rdmsr(msr);
+		return true;
 	}
 	return false;
+}
+
+/* A canonical address, for the MSRs that hold one (SDM 3A 3.3.7.1). */
+static bool canonical(u64 a)
+{
+	return (u64)((s64)(a << 16) >> 16) == a;
+}
+
+/* EFER (SDM 3A 2.2.1): LMA is read-only, LME cannot change while paging
+ * is on, NXE exists where the processor has NX. */
+static bool set_efer(struct vcpu *v, u64 val)
+{
+	u64 allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	u64 old = v->efer;
+
+	if (!(cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_NX))
+		allowed &= ~EFER_NXE;
+	if ((val & ~allowed) ||
+	    ((v->cr0 & X86_CR0_PG) && ((val ^ old) & EFER_LME)))
+		return false;
+	v->efer = (val & ~EFER_LMA) | (old & EFER_LMA);
+	vmcs_set_paging_state(v);
+	if ((old ^ v->efer) & EFER_NXE && (v->cr0 & X86_CR0_PG))
+		mmu_reset_context(v);
+	return true;
 }
 
 static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 {
 	switch (msr) {
 	case MSR_IA32_EFER:
-		/* Only NXE and SCE mean something without paging; LME waits
-		 * for the shadow MMU. */
-		if (val & ~(EFER_SCE | EFER_NXE | EFER_LME))
-			return false;
-		v->efer = val;
-		return true;
+		return set_efer(v, val);
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MTRR_DEF_TYPE:
 		return true;
@@ -299,6 +430,24 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 		return true;
 	case MSR_IA32_SYSENTER_EIP:
 		vmwrite(GUEST_SYSENTER_EIP, val);
+		return true;
+	case MSR_IA32_FS_BASE:
+	case MSR_IA32_GS_BASE:
+	case MSR_IA32_KERNEL_GS_BASE:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+		if (!canonical(val))
+			return false;
+		if (msr == MSR_IA32_FS_BASE)
+			vmwrite(GUEST_FS_BASE, val);
+		else if (msr == MSR_IA32_GS_BASE)
+			vmwrite(GUEST_GS_BASE, val);
+		else
+			wrmsr(msr, val);
+		return true;
+	case MSR_STAR:
+	case MSR_SFMASK:
+		wrmsr(msr, msr == MSR_SFMASK ? (u32)val : val);
 		return true;
 	}
 	return false;
@@ -371,8 +520,7 @@ static void exit_hlt(struct vcpu *v)
 
 static void exit_invlpg(struct vcpu *v)
 {
-	/* Paging is off in the guest's view: nothing is cached to drop. */
-	(void)v;
+	mmu_invlpg(v, vmread(EXIT_QUALIFICATION));
 	vmexit_skip_instruction();
 }
 
@@ -411,22 +559,16 @@ static void exit_rdpmc(struct vcpu *v)
 }
 
 /*
- * An intercepted exception: only #PF is (vmm/vmcs.c). The guest thinks
- * paging is off, so the fault is on Shade's identity tables: the guest
- * touched guest-physical memory beyond its RAM. There is nothing there
- * yet (the virtual platform's devices come later): stop the partition
- * with the address, rather than hand the guest a fault it cannot expect.
+ * An intercepted exception: only #PF is (vmm/vmcs.c), for the shadow MMU.
+ * The exit qualification is the faulting address (what CR2 would hold).
  */
 static void exit_exception(struct vcpu *v)
 {
 	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
 
 	if ((info & 0xff) == VECTOR_PAGE_FAULT) {
-		partition_stop(v->part, STATUS_UNHANDLED,
-			       "vCPU %u: access to guest-physical %#lx, "
-			       "outside the partition's RAM, at RIP %#lx",
-			       v->index, vmread(EXIT_QUALIFICATION),
-			       vmread(GUEST_RIP));
+		mmu_page_fault(v, vmread(EXIT_QUALIFICATION),
+			       (u32)vmread(VM_EXIT_INTR_ERROR_CODE));
 		return;
 	}
 	partition_stop(
@@ -470,6 +612,67 @@ static const exit_handler_t exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_VMFUNC] = exit_undefined,
 };
 
+#define INTR_TYPE(info) (((info) >> 8) & 7)
+#define INTR_TYPE_SOFT_INTR	 4 /* INT n */
+#define INTR_TYPE_PRIV_SOFT_EXC	 5 /* INT1 */
+#define INTR_TYPE_SOFT_EXC	 6 /* INT3, INTO */
+#define VECTOR_DF		 8
+
+/* #DE, #TS, #NP, #SS, #GP: the contributory exceptions (SDM 3A table
+ * 6-4). */
+static bool contributory(u32 vector)
+{
+	return vector == 0 || (vector >= 10 && vector <= 13);
+}
+
+/*
+ * The exit interrupted the delivery of an event (the IDT-vectoring
+ * information is valid, SDM 3C 28.2.4): a #PF on the guest's stack or IDT
+ * while it took an exception or an INT n. If the handler fixed the cause
+ * (a shadow fault), the event is delivered again. If the handler injected
+ * a new exception (a guest fault), the two combine as the processor
+ * would combine them (SDM 3A 6.15, "double fault"): #DF, or a triple
+ * fault when the first was already #DF.
+ */
+static void redeliver_event(struct vcpu *v)
+{
+	u32 idt = (u32)vmread(IDT_VECTORING_INFO);
+	u32 now = (u32)vmread(VM_ENTRY_INTR_INFO);
+	u32 first, second;
+
+	if (!(idt & INTR_INFO_VALID) || !v->part->running)
+		return;
+	if (!(now & INTR_INFO_VALID)) {
+		u32 type = INTR_TYPE(idt);
+
+		vmwrite(VM_ENTRY_INTR_INFO, idt & ~BIT(12));
+		if (idt & INTR_INFO_DELIVER_CODE)
+			vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE,
+				vmread(IDT_VECTORING_ERROR_CODE));
+		if (type == INTR_TYPE_SOFT_INTR ||
+		    type == INTR_TYPE_PRIV_SOFT_EXC ||
+		    type == INTR_TYPE_SOFT_EXC)
+			vmwrite(VM_ENTRY_INSTRUCTION_LEN,
+				vmread(VM_EXIT_INSTRUCTION_LEN));
+		return;
+	}
+	if (INTR_TYPE(idt) != INTR_TYPE(INTR_TYPE_HW_EXCEPTION))
+		return; /* benign: the new exception wins */
+	first = idt & 0xff;
+	second = now & 0xff;
+	if (first == VECTOR_DF) {
+		partition_stop(v->part, STATUS_TRIPLE_FAULT,
+			       "triple fault on vCPU %u at RIP %#lx (exception "
+			       "%u while delivering a double fault)",
+			       v->index, vmread(GUEST_RIP), second);
+		return;
+	}
+	if ((first == VECTOR_PAGE_FAULT &&
+	     (second == VECTOR_PAGE_FAULT || contributory(second))) ||
+	    (contributory(first) && contributory(second)))
+		vmexit_inject_exception(VECTOR_DF, true, 0);
+}
+
 void vmexit_dispatch(struct vcpu *v)
 {
 	u32 reason = (u32)vmread(VM_EXIT_REASON);
@@ -481,6 +684,7 @@ void vmexit_dispatch(struct vcpu *v)
 	}
 	if (basic < EXIT_REASON_MAX && exit_handlers[basic]) {
 		exit_handlers[basic](v);
+		redeliver_event(v);
 		return;
 	}
 	partition_stop(v->part, STATUS_UNHANDLED,

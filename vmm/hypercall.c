@@ -180,10 +180,19 @@ static s64 hc_stats(struct hypercall *hc)
 
 	if (ret)
 		return ret;
-	memset(&st, 0, sizeof(st));
-	st.vm_exits = __atomic_load_n(&p->stats.vm_exits, __ATOMIC_RELAXED);
-	st.shadow_pages_in_use = p->stats.shadow_pages_in_use;
-	st.shadow_faults = p->stats.shadow_faults;
+#define STAT(f) st.f = __atomic_load_n(&p->stats.f, __ATOMIC_RELAXED)
+	STAT(vm_exits);
+	STAT(shadow_pages_in_use);
+	STAT(shadow_faults);
+	STAT(dirty_get_calls);
+	STAT(dirty_get_rmap_calls);
+	STAT(dirty_get_walk_calls);
+	STAT(dirty_pages_reported);
+	STAT(last_get_cycles);
+	STAT(last_get_write_protect_cycles);
+	STAT(tlb_shootdown_rounds);
+	STAT(tlb_shootdown_ipis);
+#undef STAT
 	return guest_write(hc->self, hc->arg[1], &st, sizeof(st));
 }
 

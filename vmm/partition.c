@@ -6,8 +6,8 @@
  * At boot (partitions_create): every module line is parsed (vmm/config.c);
  * "module-for=" modules are set aside for their partition; the partitions
  * pinned with pcpus= get their CPUs first, then the others in module order;
- * each accepted partition gets its RAM (vmm/guest_mem.c), identity shadow
- * tables (vmm/nonpaging.c), its image and modules loaded and its boot
+ * each accepted partition gets its RAM (vmm/guest_mem.c), its shadow MMU
+ * state (vmm/mmu.c), its image and modules loaded and its boot
  * information built (vmm/loader.c), and one vCPU per physical CPU. A
  * configuration that is wrong in any way is reported with the partition's
  * name and the offending word, and counts as failed; the others still run.

@@ -194,6 +194,8 @@ static int setup_vcpus(struct partition *p, const struct guest_image *img,
 		v->pcpu = p->cfg.pcpus[i];
 		v->vpid = next_vpid++;
 		v->state = VCPU_NOT_STARTED;
+		if (mmu_vcpu_init(v))
+			return -ENOMEM;
 		percpu[v->pcpu].vcpu = v;
 	}
 	p->vcpus[0].start_entry = (u32)img->entry;
@@ -268,7 +270,7 @@ static int create_one(const struct boot_info *bi, u32 i, struct partition *p)
 	}
 	p->nslots = 1;
 	p->ports_seen = kzalloc(PORT_BITMAP_BYTES);
-	if (!p->ports_seen || nonpaging_build(p) ||
+	if (!p->ports_seen || mmu_init(p) ||
 	    load_guest(p, bi, i, &l->img, l->mods, l->mod_index, l->nmods,
 		       &l->plan) ||
 	    setup_vcpus(p, &l->img, &l->plan)) {

@@ -19,6 +19,7 @@
 #include "vmm.h"
 #include "vmcs.h"
 #include "vmx.h"
+#include "vmx_caps.h"
 #include "exit.h"
 #include "percpu.h"
 #include "ipi.h"
@@ -64,6 +65,33 @@ static bool should_leave(struct vcpu *v)
 	       __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_RUNNABLE;
 }
 
+/* Drop every translation of this vCPU's VPID (without VPIDs, VM entry
+ * and exit flush the TLB themselves). */
+static void flush_guest_tlb(struct vcpu *v)
+{
+	if (vmx_caps.has_vpid && invvpid(INVVPID_SINGLE_CONTEXT, v->vpid))
+		panic("invvpid failed for VPID %u", v->vpid);
+}
+
+/*
+ * The last step before VM entry, interrupts off. in_guest is set before
+ * flush_req is read, and a shootdown (vmm/mmu.c) sets flush_req before it
+ * reads in_guest: so either this CPU sees the request and flushes now, or
+ * the requester sees in_guest and sends an IPI, which forces a VM exit
+ * right after entry. False when the roots must be reloaded first.
+ */
+static bool prepare_entry(struct vcpu *v)
+{
+	__atomic_store_n(&v->mmu.in_guest, 1, __ATOMIC_SEQ_CST);
+	if (mmu_needs_reload(v)) {
+		__atomic_store_n(&v->mmu.in_guest, 0, __ATOMIC_SEQ_CST);
+		return false;
+	}
+	if (__atomic_exchange_n(&v->mmu.flush_req, 0, __ATOMIC_SEQ_CST))
+		flush_guest_tlb(v);
+	return true;
+}
+
 /* Run v until its partition stops or it halts. */
 static void vcpu_run(struct vcpu *v)
 {
@@ -73,7 +101,12 @@ static void vcpu_run(struct vcpu *v)
 		irq_disable();
 		if (should_leave(v))
 			return;
+		if (!prepare_entry(v)) {
+			mmu_reload(v);
+			continue;
+		}
 		ret = vmx_run(&v->regs, v->launched);
+		__atomic_store_n(&v->mmu.in_guest, 0, __ATOMIC_SEQ_CST);
 		if (ret) {
 			entry_failed(v, ret);
 			return;

@@ -11,9 +11,11 @@
  * guest reads its own values from the read shadows and every write exits.
  *
  * Without unrestricted guest, VMX runs the guest with CR0.PE and CR0.PG
- * set (SDM 3C 26.3.1.1). A guest that believes paging is off therefore
- * runs with paging on over identity tables Shade builds (vmm/nonpaging.c),
- * in PAE mode so that guest RAM may sit anywhere in host memory.
+ * set (SDM 3C 26.3.1.1). The processor always runs the guest on shadow
+ * tables (vmm/mmu.c): PAE format unless the guest is in IA-32e mode, with
+ * CR0.WP set whatever the guest's WP (write protection is how Shade
+ * tracks guest page tables), and EFER.NXE set where the processor has NX.
+ * vmcs_set_paging_state() derives these real values from the guest's.
  *
  * Context: the vCPU's physical CPU, interrupts off.
  */
@@ -42,16 +44,39 @@ extern const char vmx_exit_stub[]; /* vmm/vmx_entry.S */
 
 u64 vmcs_real_cr0(u64 guest_cr0)
 {
-	return (guest_cr0 | vmx_caps.cr0_fixed0 | X86_CR0_PE | X86_CR0_PG) &
+	return (guest_cr0 | vmx_caps.cr0_fixed0 | X86_CR0_PE | X86_CR0_PG |
+		X86_CR0_WP) &
 	       vmx_caps.cr0_fixed1;
+}
+
+static bool host_has_nx(void)
+{
+	return cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_NX;
+}
+
+void vmcs_set_paging_state(struct vcpu *v)
+{
+	bool lma = v->efer & EFER_LMA;
+	/* VM entry wants EFER.LME = LMA = "IA-32e mode guest" when CR0.PG
+	 * is set, which it always is for real (SDM 3C 26.3.1.1). */
+	u64 efer = (v->efer & EFER_SCE) | (lma ? EFER_LME | EFER_LMA : 0) |
+		   (host_has_nx() ? EFER_NXE : 0);
+
+	vmwrite(GUEST_CR0, vmcs_real_cr0(v->cr0));
+	vmwrite(CR0_READ_SHADOW, v->cr0);
+	vmwrite(GUEST_CR4, vmcs_real_cr4(v->cr4));
+	vmwrite(CR4_READ_SHADOW, v->cr4);
+	vmwrite(GUEST_IA32_EFER, efer);
+	vmwrite(VM_ENTRY_CONTROLS,
+		vmx_caps.entry | (lma ? ENTRY_IA32E_MODE_GUEST : 0));
 }
 
 u64 vmcs_real_cr4(u64 guest_cr4)
 {
-	/* PAE for the identity tables, VMXE as VMX requires; of the
-	 * guest's own bits, those that do not concern paging take effect
-	 * (SSE enabling, TSD, DE, MCE, PCE). The paging bits wait until
-	 * the guest pages. */
+	/* PAE for the shadow tables, VMXE as VMX requires; of the guest's
+	 * own bits, those that do not concern paging take effect (SSE
+	 * enabling, TSD, DE, MCE, PCE). The guest's paging bits (PSE, PAE,
+	 * PGE) shape the shadow tables instead. */
 	return (vmx_caps.cr4_fixed0 | X86_CR4_PAE | X86_CR4_VMXE |
 		(guest_cr4 & CR4_GUEST_PASSTHROUGH)) &
 	       vmx_caps.cr4_fixed1;
@@ -166,12 +191,7 @@ static void setup_guest(struct vcpu *v, u32 entry)
 	v->cr4 = 0;
 	v->efer = 0;
 	v->pat = PAT_POWER_ON;
-	vmwrite(GUEST_CR0, vmcs_real_cr0(v->cr0));
-	vmwrite(CR0_READ_SHADOW, v->cr0);
-	vmwrite(GUEST_CR4, vmcs_real_cr4(v->cr4));
-	vmwrite(CR4_READ_SHADOW, v->cr4);
-	vmwrite(GUEST_CR3, v->part->np_root);
-	vmwrite(GUEST_IA32_EFER, 0);
+	vmcs_set_paging_state(v);
 	vmwrite(GUEST_DR7, DR7_INIT);
 	vmwrite(GUEST_IA32_DEBUGCTL, 0);
 	vmwrite(GUEST_SYSENTER_CS, 0);
@@ -205,5 +225,6 @@ int vmcs_setup(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.rax = eax;
 	v->regs.rbx = ebx;
-	return 0;
+	/* Paging off: the shadow MMU's direct roots. */
+	return mmu_reset_context(v);
 }

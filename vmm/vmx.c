@@ -92,6 +92,13 @@ static int derive_controls(const char **why)
 	adjust(MSR_IA32_VMX_PROCBASED_CTLS2, WANT_CPU2_OPTIONAL, &c->cpu2);
 	c->cpu2 &= ~(CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST);
 	c->has_vpid = c->cpu2 & CPU2_ENABLE_VPID;
+	/* VPIDs are only worth having with INVVPID's single-context flush
+	 * (SDM 3C A.10), which the shadow MMU's shootdowns use. */
+	if (c->has_vpid && (~rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) &
+			    (VPID_CAP_INVVPID | VPID_CAP_INVVPID_SINGLE))) {
+		c->has_vpid = false;
+		c->cpu2 &= ~CPU2_ENABLE_VPID;
+	}
 	if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS
 			      : MSR_IA32_VMX_EXIT_CTLS,
 		    WANT_EXIT, &c->exit))

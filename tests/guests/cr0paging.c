@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * cr0paging: turns on 32-bit paging with a valid identity map of the
- * first 4 MiB (one page directory, one page table, 4 KiB pages). Until
- * Shade's shadow MMU exists it cannot run paging guests and must stop the
- * partition with status 253 and a reason saying so
- * (tests/integration/guest-misbehave.sh). Once paging is supported the
- * guest goes on, checks that the mapping works and exits with 0.
+ * first 4 MiB (one page directory, one page table, 4 KiB pages), checks
+ * that the mapping works and exits with 0: the smallest paging guest, run
+ * beside the misbehaving ones in tests/integration/guest-misbehave.sh.
  */
 #include "guest.h"
 

@@ -160,6 +160,58 @@ static void test_cpus_bad(void **state)
 	assert_int_equal(o.max_cpus, 0);
 }
 
+static void test_shadow_mem(void **state)
+{
+	struct shade_options o;
+
+	(void)state;
+	parse_ok("", &o);
+	assert_int_equal(o.shadow_mem, 0);
+	parse_ok("shadow_mem=64K", &o);
+	assert_int_equal(o.shadow_mem, 64 << 10);
+	parse_ok("shadow_mem=512k", &o);
+	assert_int_equal(o.shadow_mem, 512 << 10);
+	parse_ok("shadow_mem=1G", &o);
+	assert_int_equal(o.shadow_mem, 1ULL << 30);
+	parse_one_error("shadow_mem=32K", &o,
+			"shadow_mem: '32K' is out of range 64K-1G");
+	assert_int_equal(o.shadow_mem, 0);
+	parse_one_error("shadow_mem=2G", &o,
+			"shadow_mem: '2G' is out of range 64K-1G");
+	parse_one_error("shadow_mem=lots", &o,
+			"shadow_mem: 'lots' is not a size (a number with K, M "
+			"or G)");
+	parse_one_error("shadow_mem", &o,
+			"shadow_mem: 'shadow_mem' needs a value: a size "
+			"64K-1G");
+	assert_int_equal(o.shadow_mem, 0);
+}
+
+static void test_mmu_audit(void **state)
+{
+	struct shade_options o;
+
+	(void)state;
+	parse_ok("", &o);
+	assert_int_equal(o.mmu_audit, 0);
+	parse_ok("mmu_audit=on", &o);
+	assert_int_equal(o.mmu_audit, 64);
+	parse_ok("mmu_audit=1", &o);
+	assert_int_equal(o.mmu_audit, 1);
+	parse_ok("mmu_audit=on mmu_audit=off", &o);
+	assert_int_equal(o.mmu_audit, 0);
+	parse_one_error("mmu_audit=yes", &o,
+			"mmu_audit: 'yes' is not on, off or a number "
+			"0-1000000");
+	parse_one_error("mmu_audit=1000001", &o,
+			"mmu_audit: '1000001' is not on, off or a number "
+			"0-1000000");
+	parse_one_error("mmu_audit", &o,
+			"mmu_audit: 'mmu_audit' is not on, off or a number "
+			"0-1000000");
+	assert_int_equal(o.mmu_audit, 0);
+}
+
 static void test_selftest_values(void **state)
 {
 	struct shade_options o;
@@ -309,6 +361,8 @@ int main(void)
 		cmocka_unit_test(test_apic_values),
 		cmocka_unit_test(test_cpus_range),
 		cmocka_unit_test(test_cpus_bad),
+		cmocka_unit_test(test_shadow_mem),
+		cmocka_unit_test(test_mmu_audit),
 		cmocka_unit_test(test_selftest_values),
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_all_together),

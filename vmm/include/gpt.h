@@ -23,18 +23,6 @@
 #include "types.h"
 #include "x86.h"
 
-/* Architectural bits the walker's callers need (SDM 3A 2.5 and 4.7). */
-#define X86_CR4_PSE  BIT(4)
-#define X86_CR4_SMEP BIT(20)
-#define X86_CR4_SMAP BIT(21)
-
-/* Page-fault error code (SDM 3A 4.7, figure 4-12) */
-#define X86_PF_P    BIT(0) /* 0: not present; 1: rights or reserved bit */
-#define X86_PF_WR   BIT(1) /* the access was a write */
-#define X86_PF_US   BIT(2) /* the access was a user-mode access */
-#define X86_PF_RSVD BIT(3) /* a reserved bit was set in an entry */
-#define X86_PF_ID   BIT(4) /* instruction fetch (see gpt_walk) */
-
 /* gpt_walk's result when the access page-faults; errors are negative. */
 #define GPT_FAULT 1
 

@@ -20,4 +20,8 @@ int vmcs_setup(struct vcpu *v, u32 entry, u32 eax, u32 ebx);
 u64 vmcs_real_cr0(u64 guest_cr0);
 u64 vmcs_real_cr4(u64 guest_cr4);
 
+/* Write the real CR0, CR4, EFER and the IA-32e entry control from the
+ * guest's v->cr0, v->cr4, v->efer (and the read shadows). */
+void vmcs_set_paging_state(struct vcpu *v);
+
 #endif

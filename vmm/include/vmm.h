@@ -18,6 +18,7 @@
 #include "spinlock.h"
 #include "config.h"
 #include "bootinfo.h"
+#include "mmu.h"
 
 #define MAX_PARTITIONS	    BOOT_MAX_MODULES
 #define PARTITION_MAX_SLOTS 1
@@ -76,6 +77,8 @@ struct vcpu {
 	u64 pat; /* IA32_PAT as the guest set it */
 
 	u64 exits;
+
+	struct vcpu_mmu mmu; /* shadow roots, TLB flush requests */
 };
 
 /* The registers of the partition's 16550 a guest can read back. */
@@ -83,10 +86,24 @@ struct vuart {
 	u8 lcr, mcr, scr, ier;
 };
 
+/* The first eleven are HC_STATS's struct shade_stats (contract section
+ * 5), in its order; the rest are Shade's own, for the console. */
 struct partition_stats {
 	u64 vm_exits;
 	u64 shadow_pages_in_use;
-	u64 shadow_faults;
+	u64 shadow_faults; /* page faults the shadow MMU fixed */
+	u64 dirty_get_calls;
+	u64 dirty_get_rmap_calls;
+	u64 dirty_get_walk_calls;
+	u64 dirty_pages_reported;
+	u64 last_get_cycles;
+	u64 last_get_write_protect_cycles;
+	u64 tlb_shootdown_rounds;
+	u64 tlb_shootdown_ipis;
+
+	u64 guest_page_faults;	     /* #PF handed to the guest */
+	u64 shadow_emulated_writes;  /* guest page-table writes emulated */
+	u64 shadow_unshadowed;	     /* tables Shade stopped shadowing */
 };
 
 struct partition {
@@ -98,8 +115,7 @@ struct partition {
 	u32 nslots;
 	struct vcpu *vcpus; /* cfg.ncpus of them */
 
-	hpa_t np_root; /* identity ("non-paging") shadow tables' PDPT */
-	u64 np_pages;  /* pages of those tables */
+	struct mmu mmu; /* the shadow MMU (vmm/mmu.c) */
 
 	spinlock_t lock; /* protects vcpu states, stopping and status */
 	bool stopping;
@@ -163,8 +179,5 @@ void *gpa_to_hva(struct partition *p, gpa_t gpa);
 int guest_read(struct partition *p, gpa_t gpa, void *dst, u64 len);
 int guest_write(struct partition *p, gpa_t gpa, const void *src, u64 len);
 bool gpa_range_ok(struct partition *p, gpa_t gpa, u64 len);
-
-/* vmm/nonpaging.c */
-int nonpaging_build(struct partition *p);
 
 #endif

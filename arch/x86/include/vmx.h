@@ -65,6 +65,10 @@ struct invvpid_desc {
 
 #define INVVPID_SINGLE_CONTEXT 1
 
+/* IA32_VMX_EPT_VPID_CAP (SDM 3C A.10) */
+#define VPID_CAP_INVVPID	BIT(32)
+#define VPID_CAP_INVVPID_SINGLE BIT(41)
+
 static inline int invvpid(u64 type, u16 vpid)
 {
 	struct invvpid_desc d = {vpid, 0};

@@ -17,10 +17,20 @@
 #define X86_CR0_PG BIT(31)
 
 /* CR4 */
+#define X86_CR4_PSE    BIT(4)
 #define X86_CR4_PAE    BIT(5)
 #define X86_CR4_PGE    BIT(7)
 #define X86_CR4_OSFXSR BIT(9)
 #define X86_CR4_VMXE   BIT(13)
+#define X86_CR4_SMEP   BIT(20)
+#define X86_CR4_SMAP   BIT(21)
+
+/* Page-fault error code (SDM 3A 4.7, figure 4-12) */
+#define X86_PF_P    BIT(0) /* 0: not present; 1: rights or reserved bit */
+#define X86_PF_WR   BIT(1) /* the access was a write */
+#define X86_PF_US   BIT(2) /* the access was a user-mode access */
+#define X86_PF_RSVD BIT(3) /* a reserved bit was set in an entry */
+#define X86_PF_ID   BIT(4) /* instruction fetch */
 
 /* MSRs (SDM Vol. 4) */
 #define MSR_IA32_APIC_BASE	 0x1b

@@ -1,0 +1,934 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shadow MMU's vCPU side: which shadow root a vCPU runs on for the
+ * guest's paging mode and CR3, what a page fault means, and how a guest
+ * write to one of its own page tables is carried out.
+ *
+ * Shadow format. The processor runs 32-bit guests (paging off, 32-bit or
+ * PAE paging) in PAE mode: the shadow root is a per-vCPU 4-entry table
+ * below 4 GiB (pae_root) whose entries point at four level-2 shadow
+ * pages. 4-level guests run on a 4-level shadow whose root shadows the
+ * guest's PML4. Shadow level n always shadows guest level n:
+ *
+ *   guest mode   shadow root entries             level 2        level 1
+ *   paging off   4 direct pages, 1 GiB each      direct         direct
+ *   32-bit       4 quadrants of the guest PD     PD quadrant    PT half
+ *   PAE          the guest's 4 PDPTE registers   guest PD       guest PT
+ *   4-level      root = guest PML4, level 4      ...            guest PT
+ *
+ * A page fault exit (mmu_page_fault) walks the guest's tables for the
+ * access (vmm/gpt.c). If the guest's own tables forbid it, the guest gets
+ * the #PF its tables call for, with the walker's error code and CR2: a
+ * guest fault. Otherwise the fault is Shade's (a shadow fault): fetch()
+ * builds the missing shadow pages down the path and installs the leaf,
+ * with write permission only if the guest's dirty bit is set and the
+ * frame is not a guest page table. A write to a guest page table is
+ * emulated (vmm/emulate.c) and the shadow entries it changes are dropped;
+ * a table written over and over without being used as one (write
+ * flooding: the guest reuses the frame as data) is unshadowed instead.
+ *
+ * Context: the vCPU's physical CPU, its VMCS current, interrupts off.
+ * Everything that touches shadow state takes the partition's MMU lock.
+ */
+#include "mmu_internal.h"
+#include "gpt.h"
+#include "emulate.h"
+#include "exit.h"
+#include "vmcs.h"
+#include "vmx.h"
+#include "pmm.h"
+#include "heap.h"
+#include "asm.h"
+#include "errno.h"
+#include "kstring.h"
+#include "printk.h"
+#include "format.h"
+
+/* Emulated writes to a page table, with no fault walking through it in
+ * between, after which Shade stops shadowing it (KVM uses 3 as well). */
+#define WRITE_FLOOD_LIMIT 3
+
+/* Spare rmap descriptors a vCPU keeps between faults. */
+#define RMAP_CACHE_KEEP 32
+
+#define BELOW_4G      (4ULL << 30)
+#define PAE_ROOT_SPAN (1ULL << 30) /* bytes one PAE root entry maps */
+
+/* Pages mapped by one entry of a shadow page of this level. */
+static u64 entry_pages(u32 level)
+{
+	return 1ULL << (9 * (level - 1));
+}
+
+static u32 spt_index(gva_t gva, u32 level)
+{
+	return (gva >> (PAGE_SHIFT + 9 * (level - 1))) & (SPT_ENTRIES - 1);
+}
+
+static enum mmu_gmode gmode_of(const struct vcpu *v)
+{
+	if (!(v->cr0 & X86_CR0_PG))
+		return MMU_GMODE_NONPAGING;
+	if (!(v->cr4 & X86_CR4_PAE))
+		return MMU_GMODE_32BIT;
+	return (v->efer & EFER_LMA) ? MMU_GMODE_4LEVEL : MMU_GMODE_PAE;
+}
+
+static union mmu_role base_role(const struct vcpu *v, u32 level)
+{
+	union mmu_role r = {.word = 0};
+
+	r.level = level;
+	r.gmode = v->mmu.gmode;
+	r.access = MMU_ACC_ALL;
+	if (r.gmode == MMU_GMODE_NONPAGING) {
+		r.direct = 1;
+		return r;
+	}
+	r.cr0_wp = !!(v->cr0 & X86_CR0_WP);
+	r.nxe = !!(v->efer & EFER_NXE);
+	r.pse = r.gmode == MMU_GMODE_32BIT && (v->cr4 & X86_CR4_PSE);
+	return r;
+}
+
+static void stop_oom(struct vcpu *v)
+{
+	partition_stop(v->part, STATUS_UNHANDLED,
+		       "vCPU %u: out of host memory for shadow page tables",
+		       v->index);
+}
+
+/* ------------------------------------------------------------------ */
+/* The guest's tables, as the walker sees them */
+
+static int read_pte(void *opaque, gpa_t gpa, u64 *val, u32 size)
+{
+	struct partition *p = opaque;
+	void *h = gpa_to_hva(p, gpa);
+
+	/* Nothing answers beyond RAM: the bus reads all ones (a PC's
+	 * open bus), which the walker then judges like any entry. */
+	if (!h || !gpa_range_ok(p, gpa, size)) {
+		*val = size == 4 ? 0xffffffffULL : ~0ULL;
+		return 0;
+	}
+	*val = size == 4 ? __atomic_load_n((u32 *)h, __ATOMIC_RELAXED)
+			 : __atomic_load_n((u64 *)h, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Accessed and dirty flags: a locked compare-and-exchange on the guest's
+ * entry, as the processor's own page walker does. */
+static int set_ad(void *opaque, gpa_t gpa, u64 old, u64 new, u32 size)
+{
+	struct partition *p = opaque;
+	void *h = gpa_to_hva(p, gpa);
+	bool ok;
+
+	if (!h || !gpa_range_ok(p, gpa, size))
+		return 0; /* a write to nothing is dropped */
+	if (size == 4) {
+		u32 o = (u32)old;
+
+		ok = __atomic_compare_exchange_n((u32 *)h, &o, (u32) new, false,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST);
+	} else {
+		ok = __atomic_compare_exchange_n((u64 *)h, &old, new, false,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST);
+	}
+	return ok ? 0 : 1;
+}
+
+static void gpt_ctx_of(struct vcpu *v, struct gpt_ctx *ctx)
+{
+	struct mmu *m = &v->part->mmu;
+
+	memset(ctx, 0, sizeof(*ctx));
+	switch (v->mmu.gmode) {
+	case MMU_GMODE_32BIT:
+		ctx->mode = GPT_MODE_32BIT;
+		break;
+	case MMU_GMODE_PAE:
+		ctx->mode = GPT_MODE_PAE;
+		break;
+	default:
+		ctx->mode = GPT_MODE_4LEVEL;
+		break;
+	}
+	ctx->cr0 = v->cr0;
+	ctx->cr4 = v->cr4;
+	ctx->efer = v->efer;
+	ctx->cr3 = v->cr3;
+	memcpy(ctx->pdptes, v->mmu.pdptes, sizeof(ctx->pdptes));
+	ctx->maxphyaddr = m->maxphyaddr;
+	ctx->has_1g_pages = m->has_1g_pages;
+	ctx->read_pte = read_pte;
+	ctx->set_ad = set_ad;
+	ctx->opaque = v->part;
+}
+
+bool mmu_read_pdptes(struct vcpu *v, u64 cr3, u64 *out)
+{
+	gpa_t base = cr3 & 0xffffffe0; /* bits 31:5 (SDM 3A 4.4.1) */
+
+	for (u32 i = 0; i < 4; i++) {
+		read_pte(v->part, base + 8 * i, &out[i], 8);
+		if (!gpt_pae_pdpte_valid(out[i], v->part->mmu.maxphyaddr))
+			return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Roots */
+
+int mmu_vcpu_init(struct vcpu *v)
+{
+	if (pmm_alloc(&host_pmm, 1, 1, BELOW_4G, &v->mmu.pae_root))
+		return -ENOMEM;
+	memset((void *)hpa_to_hva(v->mmu.pae_root), 0, PAGE_SIZE);
+	return 0;
+}
+
+static void put_roots(struct vcpu *v)
+{
+	u64 *pae = (u64 *)hpa_to_hva(v->mmu.pae_root);
+
+	for (u32 i = 0; i < MMU_PAE_ROOTS; i++) {
+		if (v->mmu.roots[i])
+			mmu_put_root(v->part, v->mmu.roots[i]);
+		v->mmu.roots[i] = NULL;
+		pae[i] = 0;
+	}
+}
+
+/* The shadow page for root entry i of a PAE-format shadow, or NULL when
+ * that gigabyte is not mapped (*err set on host memory exhaustion). */
+static struct mmu_page *pae_root_page(struct vcpu *v, u32 i, int *err)
+{
+	struct partition *p = v->part;
+	union mmu_role role = base_role(v, 2);
+	struct mmu_page *sp;
+	gfn_t gfn;
+
+	switch (v->mmu.gmode) {
+	case MMU_GMODE_NONPAGING:
+		if (i * PAE_ROOT_SPAN >= p->cfg.mem_bytes)
+			return NULL;
+		gfn = i * entry_pages(3);
+		break;
+	case MMU_GMODE_32BIT:
+		role.quadrant = i;
+		gfn = (v->cr3 & 0xfffff000) >> PAGE_SHIFT;
+		break;
+	default: /* PAE: the PDPTE registers */
+		if (!(v->mmu.pdptes[i] & PTE_P))
+			return NULL;
+		gfn = (v->mmu.pdptes[i] & PTE_ADDR_MASK) >> PAGE_SHIFT;
+		break;
+	}
+	sp = mmu_get_page(p, gfn, role);
+	if (!sp)
+		*err = -ENOMEM;
+	return sp;
+}
+
+/* Load the roots for the vCPU's mode and CR3. Caller holds the MMU lock. */
+static int load_roots(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	u64 *pae = (u64 *)hpa_to_hva(v->mmu.pae_root);
+	int err = 0;
+
+	put_roots(v);
+	v->mmu.gmode = gmode_of(v);
+	mmu_make_room(p, MMU_PAGES_PER_FAULT, &v->mmu.rmap_cache);
+	if (v->mmu.gmode == MMU_GMODE_4LEVEL) {
+		gfn_t gfn = (v->cr3 & PTE_ADDR_MASK) >> PAGE_SHIFT;
+		struct mmu_page *sp = mmu_get_page(p, gfn, base_role(v, 4));
+
+		if (!sp)
+			return -ENOMEM;
+		mmu_get_root(sp);
+		v->mmu.roots[0] = sp;
+		vmwrite(GUEST_CR3, mmu_page_hpa(sp));
+	} else {
+		for (u32 i = 0; i < MMU_PAE_ROOTS && !err; i++) {
+			struct mmu_page *sp = pae_root_page(v, i, &err);
+
+			if (!sp)
+				continue;
+			mmu_get_root(sp);
+			v->mmu.roots[i] = sp;
+			/* PAE PDPTEs have no R/W or U/S bits (reserved). */
+			pae[i] = mmu_page_hpa(sp) | PTE_P;
+		}
+		vmwrite(GUEST_CR3, v->mmu.pae_root);
+	}
+	/* The TLB holds translations of the old root: flush before entry. */
+	v->mmu.flush_req = 1;
+	return err;
+}
+
+static int load_roots_locked(struct vcpu *v)
+{
+	int ret;
+
+	mmu_lock(v->part);
+	ret = load_roots(v);
+	mmu_commit(v->part);
+	mmu_unlock(v->part);
+	if (ret)
+		stop_oom(v);
+	return ret;
+}
+
+int mmu_reset_context(struct vcpu *v)
+{
+	return load_roots_locked(v);
+}
+
+int mmu_load_cr3(struct vcpu *v)
+{
+	return load_roots_locked(v);
+}
+
+bool mmu_needs_reload(struct vcpu *v)
+{
+	for (u32 i = 0; i < MMU_PAE_ROOTS; i++) {
+		struct mmu_page *sp = v->mmu.roots[i];
+
+		if (sp && __atomic_load_n(&sp->invalid, __ATOMIC_ACQUIRE))
+			return true;
+	}
+	return false;
+}
+
+void mmu_reload(struct vcpu *v)
+{
+	load_roots_locked(v);
+}
+
+void mmu_invlpg(struct vcpu *v, gva_t gva)
+{
+	/* The shadow tables never hold a translation the guest's tables
+	 * no longer give (writes to them trap), so there is nothing to
+	 * drop but the processor's own TLB entry. */
+	(void)gva;
+	v->mmu.flush_req = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building the shadow path */
+
+/* Rights the guest entries from the top down to (and including) level
+ * grant, folded (SDM 3A 4.6). PAE PDPTEs carry none. */
+static u32 fold_access(const struct vcpu *v, const struct gpt_walk *w,
+		       u32 level)
+{
+	bool nxe = v->efer & EFER_NXE;
+	u32 acc = MMU_ACC_ALL;
+
+	for (u32 l = w->top_level; l >= level && l >= 1; l--) {
+		u64 e = w->pte[l - 1];
+
+		if (v->mmu.gmode == MMU_GMODE_PAE && l == GPT_LEVEL_PDPT)
+			continue;
+		if (!(e & PTE_RW))
+			acc &= ~MMU_ACC_W;
+		if (!(e & PTE_US))
+			acc &= ~MMU_ACC_U;
+		if (nxe && v->mmu.gmode != MMU_GMODE_32BIT && (e & PTE_NX))
+			acc &= ~MMU_ACC_X;
+	}
+	return acc;
+}
+
+/* The guest table a non-leaf guest entry points at. */
+static gfn_t table_gfn(const struct vcpu *v, u64 gpte)
+{
+	if (v->mmu.gmode == MMU_GMODE_32BIT)
+		return (gpte & 0xfffff000) >> PAGE_SHIFT;
+	return (gpte & PTE_ADDR_MASK) >> PAGE_SHIFT;
+}
+
+/* What the leaf spte for this access may allow. */
+static u64 leaf_spte(struct vcpu *v, gfn_t gfn, const struct gpt_walk *w,
+		     const struct gpt_access *acc)
+{
+	struct partition *p = v->part;
+	bool writable = true, user = true, exec = true, dirty = true;
+	u64 spte;
+
+	if (w) {
+		writable = w->writable;
+		user = w->user;
+		exec = w->executable;
+		dirty = w->pte[w->level_of_leaf - 1] & PTE_D;
+		/* CR0.WP=0 lets the supervisor write read-only pages; the
+		 * processor runs with WP=1, so such a page is made writable
+		 * for the supervisor only, until a user access wants it
+		 * back (KVM does the same). */
+		if (!(v->cr0 & X86_CR0_WP) && acc->write && !acc->user &&
+		    !writable) {
+			writable = true;
+			user = false;
+		}
+	}
+	/* A clean page stays read-only so that the first write sets D. */
+	if (!dirty)
+		writable = false;
+	if (mmu_gfn_tracked(p, gfn))
+		writable = false;
+	spte = (p->slots[0].hfns[gfn] << PAGE_SHIFT) | PTE_P;
+	if (writable)
+		spte |= PTE_RW;
+	if (user)
+		spte |= PTE_US;
+	if (!exec)
+		spte |= PTE_NX;
+	return spte;
+}
+
+/* Has the guest entry the walk read at level changed since (it was read
+ * before its table was write-protected)? */
+static bool gpte_changed(struct vcpu *v, const struct gpt_walk *w, u32 level)
+{
+	u32 size = v->mmu.gmode == MMU_GMODE_32BIT ? 4 : 8;
+	u64 now;
+
+	read_pte(v->part, w->pte_gpa[level - 1], &now, size);
+	return now != w->pte[level - 1];
+}
+
+enum fetch_result { FETCH_DONE, FETCH_RETRY, FETCH_NOMEM };
+
+/*
+ * Make the shadow path for gva and install its leaf: w is the guest walk
+ * (NULL with paging off, where gpa = gva). Caller holds the MMU lock.
+ */
+static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
+			       const struct gpt_walk *w,
+			       const struct gpt_access *acc)
+{
+	struct partition *p = v->part;
+	struct rmap_cache *c = &v->mmu.rmap_cache;
+	struct mmu_page *sp;
+	u32 level, leaf_level = w ? w->level_of_leaf : 4;
+
+	if (v->mmu.gmode == MMU_GMODE_4LEVEL) {
+		sp = v->mmu.roots[0];
+		level = 4;
+	} else {
+		sp = v->mmu.roots[(gva >> 30) & 3];
+		level = 2;
+	}
+	if (!sp)
+		return FETCH_RETRY; /* root being replaced */
+	for (; level > 1; level--) {
+		u32 i = spt_index(gva, level);
+		union mmu_role role = base_role(v, level - 1);
+		struct mmu_page *child;
+		gfn_t gfn;
+
+		sp->write_flood = 0;
+		if (spte_present(sp->spt[i])) {
+			sp = mmu_page_of(sp->spt[i]);
+			continue;
+		}
+		if (!w || level <= leaf_level) {
+			/* No guest table below: a direct page for the part
+			 * of guest-physical memory this entry covers. */
+			role.direct = 1;
+			if (w)
+				role.access = fold_access(v, w, leaf_level);
+			gfn = (gpa >> PAGE_SHIFT) &
+			      ~(entry_pages(level) - 1);
+		} else {
+			role.access = fold_access(v, w, level);
+			if (v->mmu.gmode == MMU_GMODE_32BIT && level == 2)
+				role.quadrant = (gva >> 21) & 1;
+			gfn = table_gfn(v, w->pte[level - 1]);
+		}
+		child = mmu_get_page(p, gfn, role);
+		if (!child)
+			return FETCH_NOMEM;
+		if (mmu_link(p, sp, i, child, c))
+			return FETCH_NOMEM;
+		if (!role.direct) {
+			/* The new page write-protected gfn just now; the
+			 * walk read its entry before that. Make the
+			 * protection take effect, then look again. */
+			mmu_commit(p);
+			if (gpte_changed(v, w, level - 1))
+				return FETCH_RETRY;
+		}
+		sp = child;
+	}
+	sp->write_flood = 0;
+	if (mmu_set_leaf(p, sp, spt_index(gva, 1), gpa >> PAGE_SHIFT,
+			 leaf_spte(v, gpa >> PAGE_SHIFT, w, acc), c))
+		return FETCH_NOMEM;
+	return FETCH_DONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writes to guest page tables: the emulator's view of guest memory */
+
+struct emu_ctx {
+	struct vcpu *v;
+	struct gpt_ctx gctx;
+	bool user;    /* the access is a user-mode one (CPL 3) */
+	bool failed;  /* the partition was stopped */
+};
+
+static void inject_pf(struct vcpu *v, gva_t gva, u32 error_code)
+{
+	v->regs.cr2 = gva;
+	vmexit_inject_exception(VECTOR_PAGE_FAULT, true, error_code);
+}
+
+/* Translate one page's worth of an access; EMU_FAULT after injecting the
+ * guest's #PF or stopping the partition. */
+static int translate(struct emu_ctx *e, u64 linear, bool write, bool fetch,
+		     gpa_t *gpa)
+{
+	struct gpt_access acc = {.write = write, .user = e->user,
+				 .fetch = fetch};
+	struct gpt_walk w;
+	int ret;
+
+	if (e->v->mmu.gmode != MMU_GMODE_4LEVEL)
+		linear = (u32)linear;
+	ret = gpt_walk(&e->gctx, linear, &acc, &w);
+	if (ret == GPT_FAULT) {
+		inject_pf(e->v, linear, w.error_code);
+		return EMU_FAULT;
+	}
+	if (ret || !gpa_to_hva(e->v->part, w.gpa)) {
+		partition_stop(e->v->part, STATUS_UNHANDLED,
+			       "vCPU %u: emulated access to %#lx (guest-"
+			       "physical %#lx) at RIP %#lx is outside RAM",
+			       e->v->index, linear, w.gpa, vmread(GUEST_RIP));
+		e->failed = true;
+		return EMU_FAULT;
+	}
+	*gpa = w.gpa;
+	return EMU_OK;
+}
+
+/* Split [linear, linear + len) at page boundaries; do(gpa, off, n). */
+#define for_each_page_chunk(linear, len, off, n)                          \
+	for (u32 off = 0, n = 0; off < (len); off += n)                   \
+		if ((n = MIN((len)-off,                                   \
+			     (u32)(PAGE_SIZE - (((linear) + off) &        \
+						~PAGE_MASK)))) != 0)
+
+static int emu_access(struct emu_ctx *e, u64 linear, void *buf, u32 len,
+		      bool write, bool fetch)
+{
+	struct partition *p = e->v->part;
+
+	for_each_page_chunk(linear, len, off, n)
+	{
+		gpa_t gpa;
+
+		if (translate(e, linear + off, write, fetch, &gpa))
+			return EMU_FAULT;
+		if (write) {
+			memcpy(gpa_to_hva(p, gpa), (u8 *)buf + off, n);
+			if (mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
+				mmu_pte_written(p, gpa, n,
+						&e->v->mmu.rmap_cache);
+		} else {
+			memcpy((u8 *)buf + off, gpa_to_hva(p, gpa), n);
+		}
+	}
+	return EMU_OK;
+}
+
+static int emu_fetch(void *opaque, u64 linear, void *buf, u32 len)
+{
+	return emu_access(opaque, linear, buf, len, false, true);
+}
+
+static int emu_read(void *opaque, u64 linear, void *buf, u32 len)
+{
+	return emu_access(opaque, linear, buf, len, false, false);
+}
+
+static int emu_write(void *opaque, u64 linear, const void *buf, u32 len)
+{
+	return emu_access(opaque, linear, (void *)buf, len, true, false);
+}
+
+static bool cmpxchg_host(void *h, const void *old, const void *new, void *cur,
+			 u32 len)
+{
+	switch (len) {
+	case 1: {
+		u8 o = *(const u8 *)old;
+		bool ok = __atomic_compare_exchange_n(
+			(u8 *)h, &o, *(const u8 *)new, false, __ATOMIC_SEQ_CST,
+			__ATOMIC_SEQ_CST);
+		*(u8 *)cur = o;
+		return ok;
+	}
+	case 2: {
+		u16 o = *(const u16 *)old;
+		bool ok = __atomic_compare_exchange_n(
+			(u16 *)h, &o, *(const u16 *)new, false,
+			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		*(u16 *)cur = o;
+		return ok;
+	}
+	case 4: {
+		u32 o = *(const u32 *)old;
+		bool ok = __atomic_compare_exchange_n(
+			(u32 *)h, &o, *(const u32 *)new, false,
+			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		*(u32 *)cur = o;
+		return ok;
+	}
+	default: {
+		u64 o = *(const u64 *)old;
+		bool ok = __atomic_compare_exchange_n(
+			(u64 *)h, &o, *(const u64 *)new, false,
+			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		*(u64 *)cur = o;
+		return ok;
+	}
+	}
+}
+
+/*
+ * One atomic compare-and-exchange in guest memory. An operand that
+ * crosses a page, or 16 bytes wide, is done as read, compare, write: the
+ * MMU lock keeps other emulated writers out, though not the guest's own
+ * direct stores (a split locked access is not atomic on every processor
+ * either).
+ */
+static int emu_cmpxchg(void *opaque, u64 linear, const void *old,
+		       const void *new, void *cur, u32 len)
+{
+	struct emu_ctx *e = opaque;
+	struct partition *p = e->v->part;
+	gpa_t gpa;
+
+	if (len <= 8 && ((linear & ~PAGE_MASK) + len) <= PAGE_SIZE) {
+		if (translate(e, linear, true, false, &gpa))
+			return EMU_FAULT;
+		if (cmpxchg_host(gpa_to_hva(p, gpa), old, new, cur, len) &&
+		    mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
+			mmu_pte_written(p, gpa, len, &e->v->mmu.rmap_cache);
+		return EMU_OK;
+	}
+	if (emu_read(e, linear, cur, len))
+		return EMU_FAULT;
+	if (memcmp(cur, old, len))
+		return EMU_OK;
+	return emu_write(e, linear, new, len);
+}
+
+static const struct emu_ops emu_ops = {
+	.fetch = emu_fetch,
+	.read = emu_read,
+	.write = emu_write,
+	.cmpxchg = emu_cmpxchg,
+};
+
+static enum emu_mode emu_mode_now(void)
+{
+	u64 cs_ar = vmread(GUEST_CS_AR_BYTES);
+
+	if (cs_ar & BIT(13))
+		return EMU_MODE_64;
+	return (cs_ar & BIT(14)) ? EMU_MODE_32 : EMU_MODE_16;
+}
+
+/* struct guest_regs <-> the emulator's registers in encoding order. */
+static u64 *gpr_slot(struct guest_regs *r, u32 n)
+{
+	u64 *slots[16] = {&r->rax, &r->rcx, &r->rdx, &r->rbx, NULL,
+			  &r->rbp, &r->rsi, &r->rdi, &r->r8,  &r->r9,
+			  &r->r10, &r->r11, &r->r12, &r->r13, &r->r14,
+			  &r->r15};
+
+	return slots[n];
+}
+
+static void regs_from_guest(struct vcpu *v, struct emu_regs *r)
+{
+	static const u32 base_field[6] = {GUEST_ES_BASE, GUEST_CS_BASE,
+					  GUEST_SS_BASE, GUEST_DS_BASE,
+					  GUEST_FS_BASE, GUEST_GS_BASE};
+
+	for (u32 n = 0; n < 16; n++)
+		r->gpr[n] = n == EMU_RSP ? vmread(GUEST_RSP)
+					 : *gpr_slot(&v->regs, n);
+	r->rip = vmread(GUEST_RIP);
+	r->rflags = vmread(GUEST_RFLAGS);
+	for (u32 s = 0; s < 6; s++)
+		r->seg_base[s] = vmread(base_field[s]);
+}
+
+static void regs_to_guest(struct vcpu *v, const struct emu_regs *r)
+{
+	for (u32 n = 0; n < 16; n++) {
+		if (n == EMU_RSP)
+			vmwrite(GUEST_RSP, r->gpr[n]);
+		else
+			*gpr_slot(&v->regs, n) = r->gpr[n];
+	}
+	vmwrite(GUEST_RIP, r->rip);
+	vmwrite(GUEST_RFLAGS, r->rflags);
+	/* Completing an instruction ends STI/MOV-SS blocking. */
+	vmwrite(GUEST_INTERRUPTIBILITY_INFO,
+		vmread(GUEST_INTERRUPTIBILITY_INFO) & ~3ULL);
+}
+
+static void stop_unemulated(struct vcpu *v, const struct emu_insn *insn,
+			    gpa_t gpa)
+{
+	char bytes[3 * EMU_MAX_INSN_LEN + 1];
+	u32 n = 0;
+
+	bytes[0] = 0;
+	for (u32 i = 0; i < insn->nbytes && i < EMU_MAX_INSN_LEN; i++)
+		n += ksnprintf(bytes + n, sizeof(bytes) - n, "%s%02x",
+			       i ? " " : "", insn->bytes[i]);
+	partition_stop(v->part, STATUS_UNHANDLED,
+		       "vCPU %u: the instruction at RIP %#lx (bytes %s) "
+		       "writes the page table at guest-physical %#lx through "
+		       "a mapping that the same table provides, and Shade "
+		       "cannot emulate it",
+		       v->index, vmread(GUEST_RIP), n ? bytes : "unreadable",
+		       gpa);
+}
+
+/* Is gfn one of the guest tables the walk went through (not counting the
+ * PAE PDPT, which the processor reads only at CR3 load)? */
+static bool on_walk_path(struct vcpu *v, const struct gpt_walk *w, gfn_t gfn)
+{
+	for (u32 l = w->stop_level; l <= w->top_level; l++) {
+		if (v->mmu.gmode == MMU_GMODE_PAE && l == GPT_LEVEL_PDPT)
+			continue;
+		if (w->pte_gpa[l - 1] >> PAGE_SHIFT == gfn)
+			return true;
+	}
+	return false;
+}
+
+/* Count an emulated write against every shadow page of gfn; true if one
+ * of them has seen too many without being used. */
+static bool write_flooded(struct partition *p, gfn_t gfn)
+{
+	struct mmu_page *sp;
+	bool flooded = false;
+
+	for_each_gfn_page(p, gfn, sp) {
+		if (++sp->write_flood >= WRITE_FLOOD_LIMIT)
+			flooded = true;
+	}
+	return flooded;
+}
+
+/*
+ * The guest writes gfn, one of its page tables (its walk w allowed the
+ * write). Caller holds the MMU lock.
+ */
+static void page_table_write(struct vcpu *v, const struct gpt_walk *w,
+			     gfn_t gfn, bool user)
+{
+	struct partition *p = v->part;
+	struct emu_ctx e = {.v = v, .user = user};
+	struct emu_ops ops = emu_ops;
+	struct emu_insn insn;
+	struct emu_regs regs;
+	enum emu_mode mode = emu_mode_now();
+	bool on_path = on_walk_path(v, w, gfn);
+	enum emu_result r;
+
+	if (write_flooded(p, gfn) && !on_path) {
+		/* Written like data, not used like a table: stop
+		 * shadowing it, and let the write go through directly. */
+		mmu_zap_gfn(p, gfn, &v->mmu.rmap_cache);
+		p->stats.shadow_unshadowed++;
+		return;
+	}
+	gpt_ctx_of(v, &e.gctx);
+	ops.opaque = &e;
+	regs_from_guest(v, &regs);
+	r = emu_decode(mode, &regs, &ops, &insn);
+	if (r == EMU_DONE)
+		r = emu_execute(mode, &regs, &ops, &insn);
+	switch (r) {
+	case EMU_DONE:
+		regs_to_guest(v, &regs);
+		p->stats.shadow_emulated_writes++;
+		return;
+	case EMU_FAULTED:
+		return; /* the guest's #PF is injected, or p stopped */
+	case EMU_UNHANDLED:
+		if (on_path) {
+			stop_unemulated(v, &insn, gfn << PAGE_SHIFT);
+			return;
+		}
+		mmu_zap_gfn(p, gfn, &v->mmu.rmap_cache);
+		p->stats.shadow_unshadowed++;
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The page-fault exit */
+
+static void stop_outside_ram(struct vcpu *v, gva_t gva, gpa_t gpa)
+{
+	if (v->mmu.gmode == MMU_GMODE_NONPAGING)
+		partition_stop(v->part, STATUS_UNHANDLED,
+			       "vCPU %u: access to guest-physical %#lx, "
+			       "outside the partition's RAM, at RIP %#lx",
+			       v->index, gpa, vmread(GUEST_RIP));
+	else
+		partition_stop(v->part, STATUS_UNHANDLED,
+			       "vCPU %u: access to guest-physical %#lx "
+			       "(virtual %#lx), outside the partition's RAM, "
+			       "at RIP %#lx",
+			       v->index, gpa, gva, vmread(GUEST_RIP));
+}
+
+static void *rmap_desc_alloc(size_t size)
+{
+	return kmalloc(size);
+}
+
+/* Handle the fault with the MMU lock held; returns what to do after. */
+enum fault_outcome { FAULT_FIXED, FAULT_GUEST, FAULT_STOP, FAULT_OOM };
+
+static enum fault_outcome fault_locked(struct vcpu *v, gva_t gva, u32 ec,
+				       bool delivering, u32 *guest_ec,
+				       gpa_t *bad_gpa)
+{
+	struct partition *p = v->part;
+	struct gpt_access acc = {.write = ec & X86_PF_WR,
+				 .user = ec & X86_PF_US,
+				 .fetch = ec & X86_PF_ID};
+	struct gpt_walk w, *wp = NULL;
+	struct gpt_ctx ctx;
+	gpa_t gpa;
+	int ret;
+
+	if (mmu_needs_reload(v))
+		return FAULT_FIXED; /* vcpu_run reloads, the access retries */
+	mmu_make_room(p, MMU_PAGES_PER_FAULT, &v->mmu.rmap_cache);
+	if (v->mmu.gmode == MMU_GMODE_NONPAGING) {
+		gpa = (u32)gva;
+	} else {
+		gpt_ctx_of(v, &ctx);
+		if (v->mmu.gmode != MMU_GMODE_4LEVEL)
+			gva = (u32)gva;
+		ret = gpt_walk(&ctx, gva, &acc, &w);
+		if (ret == GPT_FAULT) {
+			*guest_ec = w.error_code;
+			return FAULT_GUEST;
+		}
+		if (ret == -EBUSY)
+			return FAULT_FIXED; /* entries kept changing: retry */
+		if (ret) {
+			*bad_gpa = ~0ULL;
+			return FAULT_STOP;
+		}
+		gpa = w.gpa;
+		wp = &w;
+	}
+	if (!gpa_to_hva(p, gpa)) {
+		*bad_gpa = gpa;
+		return FAULT_STOP;
+	}
+	if (acc.write && mmu_gfn_tracked(p, gpa >> PAGE_SHIFT)) {
+		gfn_t gfn = gpa >> PAGE_SHIFT;
+
+		if (wp && !delivering) {
+			page_table_write(v, wp, gfn, acc.user);
+			return FAULT_FIXED;
+		}
+		/* Paging is off, so nothing uses it as a table right now;
+		 * or the processor wrote it delivering an event (pushing
+		 * onto the stack), which is no instruction to emulate:
+		 * stop shadowing it and let the write through. */
+		if (wp && on_walk_path(v, wp, gfn)) {
+			*bad_gpa = ~1ULL;
+			return FAULT_STOP;
+		}
+		mmu_zap_gfn(p, gfn, &v->mmu.rmap_cache);
+		p->stats.shadow_unshadowed++;
+	}
+	switch (fetch(v, gva, gpa, wp, &acc)) {
+	case FETCH_NOMEM:
+		return FAULT_OOM;
+	default:
+		return FAULT_FIXED;
+	}
+}
+
+void mmu_page_fault(struct vcpu *v, gva_t gva, u32 ec)
+{
+	struct partition *p = v->part;
+	enum fault_outcome out;
+	u32 guest_ec = 0;
+	gpa_t bad_gpa = 0;
+
+	if (ec & X86_PF_RSVD) {
+		partition_stop(p, STATUS_UNHANDLED,
+			       "vCPU %u: reserved bit in a shadow entry for "
+			       "%#lx (error code %#x): a Shade bug",
+			       v->index, gva, ec);
+		return;
+	}
+	if (rmap_cache_topup(&v->mmu.rmap_cache, MMU_RMAP_ADDS_PER_FAULT,
+			     rmap_desc_alloc)) {
+		stop_oom(v);
+		return;
+	}
+	mmu_lock(p);
+	out = fault_locked(v, gva, ec,
+			   vmread(IDT_VECTORING_INFO) & INTR_INFO_VALID,
+			   &guest_ec, &bad_gpa);
+	mmu_commit(p);
+	mmu_unlock(p);
+	/* A big zap returns many descriptors to this cache: keep a few. */
+	rmap_cache_trim(&v->mmu.rmap_cache, RMAP_CACHE_KEEP, kfree);
+	switch (out) {
+	case FAULT_FIXED:
+		__atomic_fetch_add(&p->stats.shadow_faults, 1,
+				   __ATOMIC_RELAXED);
+		break;
+	case FAULT_GUEST:
+		__atomic_fetch_add(&p->stats.guest_page_faults, 1,
+				   __ATOMIC_RELAXED);
+		inject_pf(v, gva, guest_ec);
+		break;
+	case FAULT_STOP:
+		if (bad_gpa == ~1ULL)
+			partition_stop(p, STATUS_UNHANDLED,
+				       "vCPU %u: delivering an event at RIP "
+				       "%#lx wrote a page table that maps "
+				       "itself (%#lx)",
+				       v->index, vmread(GUEST_RIP), gva);
+		else if (bad_gpa == ~0ULL)
+			partition_stop(p, STATUS_UNHANDLED,
+				       "vCPU %u: page walk for %#lx failed "
+				       "at RIP %#lx",
+				       v->index, gva, vmread(GUEST_RIP));
+		else
+			stop_outside_ram(v, gva, bad_gpa);
+		break;
+	case FAULT_OOM:
+		stop_oom(v);
+		break;
+	}
+	mmu_audit_tick(p);
+}
