@@ -19,10 +19,12 @@
 #include "x86.h"
 #include "printk.h"
 #include "kstring.h"
+#include "tsc.h"
 
 #define CPUID_HV_BASE	  0x40000000
 #define CPUID_HV_LAST	  0x4fffffff
-#define CPUID_HV_MAX_LEAF 0x40000000
+#define CPUID_HV_TIMING	  0x40000010 /* EAX = TSC kHz (the VMware/KVM leaf) */
+#define CPUID_HV_MAX_LEAF CPUID_HV_TIMING
 /* "ShadeVMM" as EBX, ECX (little-endian) */
 #define SIG_EBX		  0x64616853 /* "Shad" */
 #define SIG_ECX		  0x4d4d5665 /* "eVMM" */
@@ -54,15 +56,15 @@
 #define CR4_GUEST_ALLOWED                                                    \
 	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | X86_CR4_PAE | BIT(6) | \
 	 X86_CR4_PGE | BIT(8) | X86_CR4_OSFXSR | BIT(10))
-#define X86_CR0_NW BIT(29)
-#define X86_CR0_CD BIT(30)
+#define X86_CR0_NW	 BIT(29)
+#define X86_CR0_CD	 BIT(30)
 /* CR0 bits whose change means new shadow tables (the role records WP). */
-#define CR0_MMU_BITS (X86_CR0_PG | X86_CR0_WP)
+#define CR0_MMU_BITS	 (X86_CR0_PG | X86_CR0_WP)
 /* CR4 bits whose change means new shadow tables; changing one of these
  * (or PGE) in PAE mode also reloads the PDPTEs (SDM 3A 4.4.1). */
-#define CR4_MMU_BITS	  (X86_CR4_PSE | X86_CR4_PAE)
-#define CR4_PDPTE_RELOAD  (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE)
-#define CS_AR_L		  BIT(13) /* 64-bit code segment */
+#define CR4_MMU_BITS	 (X86_CR4_PSE | X86_CR4_PAE)
+#define CR4_PDPTE_RELOAD (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE)
+#define CS_AR_L		 BIT(13) /* 64-bit code segment */
 
 #define MSR_IA32_TSC	       0x10
 #define MSR_IA32_PLATFORM_ID   0x17
@@ -125,6 +127,9 @@ static void exit_cpuid(struct vcpu *v)
 
 	if (leaf == CPUID_HV_BASE) {
 		c = (struct cpuid_regs){CPUID_HV_MAX_LEAF, SIG_EBX, SIG_ECX, 0};
+	} else if (leaf == CPUID_HV_TIMING) {
+		/* Guests measure time with RDTSC, which does not exit. */
+		c.eax = (u32)tsc_khz();
 	} else if (leaf < CPUID_HV_BASE || leaf > CPUID_HV_LAST) {
 		c = cpuid(leaf, sub);
 		if (leaf == 1) {
@@ -612,11 +617,11 @@ static const exit_handler_t exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_VMFUNC] = exit_undefined,
 };
 
-#define INTR_TYPE(info) (((info) >> 8) & 7)
-#define INTR_TYPE_SOFT_INTR	 4 /* INT n */
-#define INTR_TYPE_PRIV_SOFT_EXC	 5 /* INT1 */
-#define INTR_TYPE_SOFT_EXC	 6 /* INT3, INTO */
-#define VECTOR_DF		 8
+#define INTR_TYPE(info)		(((info) >> 8) & 7)
+#define INTR_TYPE_SOFT_INTR	4 /* INT n */
+#define INTR_TYPE_PRIV_SOFT_EXC 5 /* INT1 */
+#define INTR_TYPE_SOFT_EXC	6 /* INT3, INTO */
+#define VECTOR_DF		8
 
 /* #DE, #TS, #NP, #SS, #GP: the contributory exceptions (SDM 3A table
  * 6-4). */

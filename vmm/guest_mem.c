@@ -8,9 +8,10 @@
  * sees another's (or Shade's) old data. Slot 0 is all of the partition's
  * RAM, [0, mem).
  *
- * guest_write() is the one path by which Shade writes into a guest: the
- * contract counts those writes as guest writes for dirty logging, so this
- * is where they will be logged.
+ * guest_write() is how Shade copies into a guest; the contract counts
+ * those writes as guest writes for dirty logging, and guest_mark_written()
+ * is where every write Shade makes on a guest's behalf is logged (the
+ * emulator and the page walker's accessed/dirty flags call it too).
  *
  * Context: any CPU. Slots never change after partition creation, so
  * reading them needs no lock.
@@ -121,9 +122,20 @@ int guest_write(struct partition *p, gpa_t gpa, const void *src, u64 len)
 	/* A page Shade wrote may be one of the guest's page tables: its
 	 * shadows go, after the write, so that none is rebuilt from the
 	 * old contents. */
-	if (!ret)
+	if (!ret) {
+		guest_mark_written(p, gpa, len);
 		mmu_guest_write_hook(p, gpa, len);
+	}
 	return ret;
+}
+
+void guest_mark_written(struct partition *p, gpa_t gpa, u64 len)
+{
+	if (!len)
+		return;
+	for (gfn_t g = gpa >> PAGE_SHIFT; g <= (gpa + len - 1) >> PAGE_SHIFT;
+	     g++)
+		dirtylog_mark(p, g);
 }
 
 void memslot_free(struct memslot *s)

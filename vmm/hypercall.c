@@ -64,6 +64,10 @@ struct hc_stats {
 };
 _Static_assert(sizeof(struct hc_stats) == 11 * 8, "contract layout");
 
+/* HC_MEMSLOT_INFO flags: bit 0 = the slot's dirty log is on (a Shade
+ * extension: the contract leaves the flags to the hypervisor). */
+#define MEMSLOT_DIRTY_LOGGING BIT(0)
+
 #define PINFO_CONTROL BIT(0)
 #define PINFO_RUNNING BIT(1)
 
@@ -145,7 +149,11 @@ static s64 hc_memslot_info(struct hypercall *hc)
 	memset(&info, 0, sizeof(info));
 	info.base_gfn = p->slots[hc->arg[1]].base_gfn;
 	info.npages = p->slots[hc->arg[1]].npages;
-	info.flags = p->slots[hc->arg[1]].flags;
+	info.flags = p->slots[hc->arg[1]].flags |
+		     (__atomic_load_n(&p->slots[hc->arg[1]].log.enabled,
+				      __ATOMIC_RELAXED)
+			      ? MEMSLOT_DIRTY_LOGGING
+			      : 0);
 	return guest_write(hc->self, hc->arg[2], &info, sizeof(info));
 }
 
@@ -196,11 +204,49 @@ static s64 hc_stats(struct hypercall *hc)
 	return guest_write(hc->self, hc->arg[1], &st, sizeof(st));
 }
 
-/* Dirty logging arrives with its own issue; until then, ENOSYS. */
-static s64 hc_not_yet(struct hypercall *hc)
+/* The partition and slot a dirty-log call names (arg0, arg1), checked in
+ * the contract's order: permission, then existence. */
+static s64 target_slot(struct hypercall *hc, struct partition **p)
 {
-	(void)hc;
-	return -ENOSYS;
+	s64 ret = target_partition(hc, hc->arg[0], p);
+
+	if (ret)
+		return ret;
+	return hc->arg[1] < (*p)->nslots ? 0 : -ENOENT;
+}
+
+static s64 hc_dirty_log_enable(struct hypercall *hc)
+{
+	struct partition *p;
+	s64 ret = target_slot(hc, &p);
+
+	return ret ? ret : dirtylog_enable(p, (u32)hc->arg[1]);
+}
+
+static s64 hc_dirty_log_disable(struct hypercall *hc)
+{
+	struct partition *p;
+	s64 ret = target_slot(hc, &p);
+
+	return ret ? ret : dirtylog_disable(p, (u32)hc->arg[1]);
+}
+
+static s64 hc_dirty_log_get(struct hypercall *hc)
+{
+	struct partition *p;
+	s64 ret = target_slot(hc, &p);
+
+	return ret ? ret
+		   : dirtylog_get(hc->self, p, (u32)hc->arg[1], hc->arg[2],
+				  hc->arg[3]);
+}
+
+static s64 hc_dirty_log_policy(struct hypercall *hc)
+{
+	struct partition *p;
+	s64 ret = target_partition(hc, hc->arg[0], &p);
+
+	return ret ? ret : dirtylog_set_policy(p, hc->arg[1]);
 }
 
 static s64 (*const hypercalls[HC_COUNT])(struct hypercall *) = {
@@ -208,12 +254,12 @@ static s64 (*const hypercalls[HC_COUNT])(struct hypercall *) = {
 	[HC_PARTITION_INFO] = hc_partition_info,
 	[HC_PARTITION_FIND] = hc_partition_find,
 	[HC_MEMSLOT_INFO] = hc_memslot_info,
-	[HC_DIRTY_LOG_ENABLE] = hc_not_yet,
-	[HC_DIRTY_LOG_DISABLE] = hc_not_yet,
-	[HC_DIRTY_LOG_GET] = hc_not_yet,
+	[HC_DIRTY_LOG_ENABLE] = hc_dirty_log_enable,
+	[HC_DIRTY_LOG_DISABLE] = hc_dirty_log_disable,
+	[HC_DIRTY_LOG_GET] = hc_dirty_log_get,
 	[HC_VCPU_START] = hc_vcpu_start,
 	[HC_STATS] = hc_stats,
-	[HC_DIRTY_LOG_POLICY] = hc_not_yet,
+	[HC_DIRTY_LOG_POLICY] = hc_dirty_log_policy,
 };
 
 /* In a 32-bit guest only the low halves of registers are its own. */

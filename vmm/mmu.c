@@ -131,8 +131,7 @@ int mmu_init(struct partition *p)
 
 static u32 hash_of(gfn_t gfn)
 {
-	return (u32)((gfn * 0x9e3779b97f4a7c15ULL) >> 54) %
-	       MMU_HASH_BUCKETS;
+	return (u32)((gfn * 0x9e3779b97f4a7c15ULL) >> 54) % MMU_HASH_BUCKETS;
 }
 
 struct mmu_page *mmu_bucket(struct partition *p, gfn_t gfn)
@@ -188,12 +187,17 @@ static void write_protect_gfn(struct partition *p, gfn_t gfn)
 	struct rmap_iter it;
 	u64 *sptep;
 
-	rmap_for_each(&m->rmaps[gfn], &it, sptep) {
+	rmap_for_each(&m->rmaps[gfn], &it, sptep)
+	{
 		if (*sptep & PTE_RW) {
 			*sptep &= ~PTE_RW;
 			m->flush_pending = true;
 		}
 	}
+	/* An entry a dirty-log GET made read-only may still be writable in
+	 * some TLB: this protection must not rely on it. */
+	if (m->wp_unflushed)
+		m->flush_pending = true;
 }
 
 static struct mmu_page *alloc_page(struct partition *p, gfn_t gfn,
@@ -333,7 +337,8 @@ void mmu_zap_page(struct partition *p, struct mmu_page *sp,
 		return;
 	for (u32 i = 0; i < SPT_ENTRIES; i++)
 		mmu_drop_spte(p, sp, i, c);
-	rmap_for_each(&sp->parents, &it, sptep) {
+	rmap_for_each(&sp->parents, &it, sptep)
+	{
 		*sptep = 0;
 		rmap_remove(&sp->parents, sptep, c);
 	}
@@ -430,7 +435,8 @@ bool mmu_pte_written(struct partition *p, gpa_t gpa, u32 len,
 
 	if (!len)
 		return false;
-	for_each_gfn_page(p, gfn, sp) {
+	for_each_gfn_page(p, gfn, sp)
+	{
 		u32 size = sp->role.gmode == MMU_GMODE_32BIT ? 4 : 8;
 		u32 last = MIN(off + len, (u32)PAGE_SIZE) - 1;
 
@@ -509,6 +515,9 @@ static void flush_remote_tlbs(struct partition *p)
 		    __atomic_load_n(&v->mmu.in_guest, __ATOMIC_SEQ_CST))
 			targets |= BIT(v->pcpu);
 	}
+	/* A round with no target still counts: every vCPU flushes before
+	 * its next entry. */
+	p->stats.tlb_shootdown_rounds++;
 	if (!targets)
 		return;
 	p->stats.tlb_shootdown_ipis += __builtin_popcountll(targets);
@@ -518,7 +527,6 @@ static void flush_remote_tlbs(struct partition *p)
 		pr_warn("partition '%s': CPUs %#lx are slow to answer a TLB "
 			"shootdown; retrying",
 			p->cfg.name, targets);
-	p->stats.tlb_shootdown_rounds++;
 }
 
 void mmu_commit(struct partition *p)
@@ -529,11 +537,78 @@ void mmu_commit(struct partition *p)
 	if (!m->flush_pending)
 		return;
 	m->flush_pending = false;
+	m->wp_unflushed = false;
 	flush_remote_tlbs(p);
 	while ((sp = m->zapped)) {
 		m->zapped = sp->lru_next;
 		free_page(p, sp);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Write protection for dirty logging */
+
+static u64 protect_rmap(struct rmap_head *h)
+{
+	struct rmap_iter it;
+	u64 *sptep, n = 0;
+
+	rmap_for_each(h, &it, sptep)
+	{
+		if (*sptep & PTE_RW) {
+			*sptep &= ~PTE_RW;
+			n++;
+		}
+	}
+	return n;
+}
+
+u64 mmu_write_protect_mask(struct partition *p, gfn_t first_gfn, u64 mask)
+{
+	struct mmu *m = mmu_of(p);
+	u64 n = 0;
+
+	while (mask) {
+		gfn_t gfn = first_gfn + __builtin_ctzll(mask);
+
+		mask &= mask - 1;
+		if (gfn < m->npages)
+			n += protect_rmap(&m->rmaps[gfn]);
+	}
+	if (n)
+		m->wp_unflushed = true;
+	return n;
+}
+
+u64 mmu_write_protect_all(struct partition *p)
+{
+	struct mmu *m = mmu_of(p);
+	u64 n = 0;
+
+	for (struct mmu_page *sp = m->lru_head; sp; sp = sp->lru_next) {
+		if (sp->role.level != 1)
+			continue;
+		for (u32 i = 0; i < SPT_ENTRIES; i++) {
+			if (sp->spt[i] & PTE_RW) {
+				sp->spt[i] &= ~PTE_RW;
+				n++;
+			}
+		}
+	}
+	if (n)
+		m->wp_unflushed = true;
+	return n;
+}
+
+void mmu_flush_wp(struct partition *p)
+{
+	struct mmu *m = mmu_of(p);
+
+	mmu_lock(p);
+	if (m->wp_unflushed)
+		m->flush_pending = true;
+	mmu_commit(p);
+	mmu_unlock(p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -579,11 +654,13 @@ static void audit_entries(struct audit *a, struct mmu_page *sp, u64 *leaves)
 			struct mmu_page *child = mmu_page_of(spte);
 
 			if (!live_page(child) || child->invalid)
-				audit_error(a, "gfn %#lx level %u entry %u "
+				audit_error(a,
+					    "gfn %#lx level %u entry %u "
 					    "points at a dead page",
 					    sp->gfn, sp->role.level, i);
 			else if (!rmap_contains(&child->parents, &sp->spt[i]))
-				audit_error(a, "gfn %#lx level %u entry %u is "
+				audit_error(a,
+					    "gfn %#lx level %u entry %u is "
 					    "not in its child's parents",
 					    sp->gfn, sp->role.level, i);
 			continue;
@@ -595,15 +672,16 @@ static void audit_entries(struct audit *a, struct mmu_page *sp, u64 *leaves)
 			audit_error(a, "a leaf maps gfn %#lx beyond RAM", gfn);
 			continue;
 		}
-		if ((spte & PTE_ADDR_MASK) !=
-		    a->p->slots[0].hfns[gfn] << PAGE_SHIFT)
+		if ((spte & PTE_ADDR_MASK) != a->p->slots[0].hfns[gfn]
+						      << PAGE_SHIFT)
 			audit_error(a, "leaf for gfn %#lx maps the wrong frame",
 				    gfn);
 		if (!rmap_contains(&m->rmaps[gfn], &sp->spt[i]))
 			audit_error(a, "leaf for gfn %#lx is not in its rmap",
 				    gfn);
 		if ((spte & PTE_RW) && m->write_track[gfn])
-			audit_error(a, "page table gfn %#lx is mapped "
+			audit_error(a,
+				    "page table gfn %#lx is mapped "
 				    "writable",
 				    gfn);
 	}
@@ -616,9 +694,11 @@ static void audit_parents(struct audit *a, struct mmu_page *sp)
 
 	if (rmap_check(&sp->parents) < 0)
 		audit_error(a, "gfn %#lx: parents list is malformed", sp->gfn);
-	rmap_for_each(&sp->parents, &it, sptep) {
+	rmap_for_each(&sp->parents, &it, sptep)
+	{
 		if (!spte_present(*sptep) || mmu_page_of(*sptep) != sp)
-			audit_error(a, "gfn %#lx: a parent entry does not "
+			audit_error(a,
+				    "gfn %#lx: a parent entry does not "
 				    "point back",
 				    sp->gfn);
 	}
@@ -646,11 +726,10 @@ static u32 audit_locked(struct audit *a)
 		if (rmap_check(&m->rmaps[g]) < 0)
 			audit_error(a, "rmap of gfn %#lx is malformed", g);
 		rmap_entries += rmap_count(&m->rmaps[g]);
-		for_each_gfn_page(p, g, sp)
-			tracked++;
+		for_each_gfn_page(p, g, sp) tracked++;
 		if (tracked != m->write_track[g])
-			audit_error(a, "gfn %#lx: write_track %u, %u pages",
-				    g, m->write_track[g], tracked);
+			audit_error(a, "gfn %#lx: write_track %u, %u pages", g,
+				    m->write_track[g], tracked);
 	}
 	if (rmap_entries != leaves)
 		audit_error(a, "%lu rmap entries for %lu leaf entries",

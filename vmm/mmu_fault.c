@@ -138,7 +138,10 @@ static int set_ad(void *opaque, gpa_t gpa, u64 old, u64 new, u32 size)
 						 __ATOMIC_SEQ_CST,
 						 __ATOMIC_SEQ_CST);
 	}
-	return ok ? 0 : 1;
+	if (!ok)
+		return 1;
+	guest_mark_written(p, gpa, size);
+	return 0;
 }
 
 static void gpt_ctx_of(struct vcpu *v, struct gpt_ctx *ctx)
@@ -382,6 +385,15 @@ static u64 leaf_spte(struct vcpu *v, gfn_t gfn, const struct gpt_walk *w,
 		writable = false;
 	if (mmu_gfn_tracked(p, gfn))
 		writable = false;
+	/* A logged page becomes writable only for a write, which is
+	 * marked first: a write through the entry needs no fault, so it
+	 * must already be in the bitmap (dirtylog/dirtylog.c). */
+	if (writable && dirtylog_active(p, gfn)) {
+		if (acc->write)
+			dirtylog_mark(p, gfn);
+		else
+			writable = false;
+	}
 	spte = (p->slots[0].hfns[gfn] << PAGE_SHIFT) | PTE_P;
 	if (writable)
 		spte |= PTE_RW;
@@ -444,8 +456,7 @@ static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
 			role.direct = 1;
 			if (w)
 				role.access = fold_access(v, w, leaf_level);
-			gfn = (gpa >> PAGE_SHIFT) &
-			      ~(entry_pages(level) - 1);
+			gfn = (gpa >> PAGE_SHIFT) & ~(entry_pages(level) - 1);
 		} else {
 			role.access = fold_access(v, w, level);
 			if (v->mmu.gmode == MMU_GMODE_32BIT && level == 2)
@@ -480,8 +491,8 @@ static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
 struct emu_ctx {
 	struct vcpu *v;
 	struct gpt_ctx gctx;
-	bool user;    /* the access is a user-mode one (CPL 3) */
-	bool failed;  /* the partition was stopped */
+	bool user;   /* the access is a user-mode one (CPL 3) */
+	bool failed; /* the partition was stopped */
 };
 
 static void inject_pf(struct vcpu *v, gva_t gva, u32 error_code)
@@ -495,8 +506,8 @@ static void inject_pf(struct vcpu *v, gva_t gva, u32 error_code)
 static int translate(struct emu_ctx *e, u64 linear, bool write, bool fetch,
 		     gpa_t *gpa)
 {
-	struct gpt_access acc = {.write = write, .user = e->user,
-				 .fetch = fetch};
+	struct gpt_access acc = {
+		.write = write, .user = e->user, .fetch = fetch};
 	struct gpt_walk w;
 	int ret;
 
@@ -520,11 +531,11 @@ static int translate(struct emu_ctx *e, u64 linear, bool write, bool fetch,
 }
 
 /* Split [linear, linear + len) at page boundaries; do(gpa, off, n). */
-#define for_each_page_chunk(linear, len, off, n)                          \
-	for (u32 off = 0, n = 0; off < (len); off += n)                   \
-		if ((n = MIN((len)-off,                                   \
-			     (u32)(PAGE_SIZE - (((linear) + off) &        \
-						~PAGE_MASK)))) != 0)
+#define for_each_page_chunk(linear, len, off, n)                              \
+	for (u32 off = 0, n = 0; off < (len); off += n)                       \
+		if ((n = MIN((len)-off, (u32)(PAGE_SIZE - (((linear) + off) & \
+							   ~PAGE_MASK)))) !=  \
+		    0)
 
 static int emu_access(struct emu_ctx *e, u64 linear, void *buf, u32 len,
 		      bool write, bool fetch)
@@ -539,6 +550,7 @@ static int emu_access(struct emu_ctx *e, u64 linear, void *buf, u32 len,
 			return EMU_FAULT;
 		if (write) {
 			memcpy(gpa_to_hva(p, gpa), (u8 *)buf + off, n);
+			guest_mark_written(p, gpa, n);
 			if (mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
 				mmu_pte_written(p, gpa, n,
 						&e->v->mmu.rmap_cache);
@@ -620,8 +632,10 @@ static int emu_cmpxchg(void *opaque, u64 linear, const void *old,
 	if (len <= 8 && ((linear & ~PAGE_MASK) + len) <= PAGE_SIZE) {
 		if (translate(e, linear, true, false, &gpa))
 			return EMU_FAULT;
-		if (cmpxchg_host(gpa_to_hva(p, gpa), old, new, cur, len) &&
-		    mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
+		if (!cmpxchg_host(gpa_to_hva(p, gpa), old, new, cur, len))
+			return EMU_OK;
+		guest_mark_written(p, gpa, len);
+		if (mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
 			mmu_pte_written(p, gpa, len, &e->v->mmu.rmap_cache);
 		return EMU_OK;
 	}
@@ -651,10 +665,9 @@ static enum emu_mode emu_mode_now(void)
 /* struct guest_regs <-> the emulator's registers in encoding order. */
 static u64 *gpr_slot(struct guest_regs *r, u32 n)
 {
-	u64 *slots[16] = {&r->rax, &r->rcx, &r->rdx, &r->rbx, NULL,
-			  &r->rbp, &r->rsi, &r->rdi, &r->r8,  &r->r9,
-			  &r->r10, &r->r11, &r->r12, &r->r13, &r->r14,
-			  &r->r15};
+	u64 *slots[16] = {&r->rax, &r->rcx, &r->rdx, &r->rbx, NULL,    &r->rbp,
+			  &r->rsi, &r->rdi, &r->r8,  &r->r9,  &r->r10, &r->r11,
+			  &r->r12, &r->r13, &r->r14, &r->r15};
 
 	return slots[n];
 }
@@ -728,7 +741,8 @@ static bool write_flooded(struct partition *p, gfn_t gfn)
 	struct mmu_page *sp;
 	bool flooded = false;
 
-	for_each_gfn_page(p, gfn, sp) {
+	for_each_gfn_page(p, gfn, sp)
+	{
 		if (++sp->write_flood >= WRITE_FLOOD_LIMIT)
 			flooded = true;
 	}

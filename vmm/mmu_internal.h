@@ -12,11 +12,11 @@
 #include "x86.h"
 #include "paging.h"
 
-#define SPT_ENTRIES	512
-#define MMU_PAGE_MAGIC	0x5ad0u
+#define SPT_ENTRIES		512
+#define MMU_PAGE_MAGIC		0x5ad0u
 /* Shadow pages one fault (or one root load) may create: four PAE roots,
  * or a root-to-leaf path of four levels, plus one. */
-#define MMU_PAGES_PER_FAULT 5
+#define MMU_PAGES_PER_FAULT	5
 /* Reverse-map additions one fault may make (parent links and the leaf). */
 #define MMU_RMAP_ADDS_PER_FAULT 8
 
@@ -39,12 +39,6 @@ static inline hpa_t mmu_page_hpa(const struct mmu_page *sp)
 {
 	return hva_to_hpa((hva_t)sp->spt);
 }
-
-/* Take and drop the partition's MMU lock. mmu_lock waits with interrupts
- * enabled (see mmu.h) and returns with them disabled. Any context that
- * may run with interrupts off but must not lose a pending IPI. */
-void mmu_lock(struct partition *p);
-void mmu_unlock(struct partition *p);
 
 /* The shadow page (gfn, role), found in the cache or made. A new indirect
  * page write-protects gfn (a shootdown is then owed: mmu_commit). NULL
@@ -77,7 +71,7 @@ bool mmu_gfn_tracked(struct partition *p, gfn_t gfn);
 
 /* Indirect shadow pages of gfn, for a walk: for_each_gfn_page(p, gfn, sp) */
 struct mmu_page *mmu_bucket(struct partition *p, gfn_t gfn);
-#define for_each_gfn_page(p, g, sp)                                 \
+#define for_each_gfn_page(p, g, sp)                                     \
 	for ((sp) = mmu_bucket((p), (g)); (sp); (sp) = (sp)->hash_next) \
 		if ((sp)->gfn == (g) && !(sp)->role.direct)
 

@@ -303,6 +303,7 @@ u32 partitions_create(const struct boot_info *bi)
 		spin_init(&p->lock, "partition");
 		spin_init(&p->console_lock, "pconsole");
 		spin_init(&p->ports_lock, "ports");
+		spin_init(&p->slots[0].log.lock, "dirty log");
 		if (create_one(bi, i, p)) {
 			bad++;
 			continue;

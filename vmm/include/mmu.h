@@ -88,11 +88,11 @@ union mmu_role {
 /* A shadow page. The table is one frame; this header and the gfns array
  * share the frame right after it (mmu_page_of()). */
 struct mmu_page {
-	u64 *spt;		   /* the 512 shadow entries */
-	gfn_t gfn;		   /* guest table's frame, or first frame
+	u64 *spt;  /* the 512 shadow entries */
+	gfn_t gfn; /* guest table's frame, or first frame
 				      mapped (direct) */
 	union mmu_role role;
-	struct mmu_page *hash_next; /* same bucket (hash of gfn) */
+	struct mmu_page *hash_next;	      /* same bucket (hash of gfn) */
 	struct mmu_page *lru_prev, *lru_next; /* partition's list, newest
 						 first */
 	struct rmap_head parents;	      /* shadow entries pointing here */
@@ -121,10 +121,14 @@ struct mmu {
 	 * freed (linked through lru_next), and whether one is owed. */
 	struct mmu_page *zapped;
 	bool flush_pending;
+	/* A dirty-log GET cleared R/W bits and dropped the lock before its
+	 * shootdown: until the next one, a stale writable TLB entry may
+	 * exist, so whoever relies on a read-only entry flushes first. */
+	bool wp_unflushed;
 	/* Takes descriptors freed by paths that have no vCPU cache. */
 	struct rmap_cache spare;
-	u64 audit_countdown;	 /* events until the next audit */
-	u32 maxphyaddr;		 /* the guest's CPUID.80000008H:EAX[7:0] */
+	u64 audit_countdown; /* events until the next audit */
+	u32 maxphyaddr;	     /* the guest's CPUID.80000008H:EAX[7:0] */
 	bool has_1g_pages;
 };
 
@@ -138,7 +142,7 @@ struct vcpu_mmu {
 	 * 4-level guests use roots[0]. */
 	struct mmu_page *roots[MMU_PAE_ROOTS];
 	hpa_t pae_root;
-	u64 pdptes[4];	     /* PAE: the guest's PDPTE registers */
+	u64 pdptes[4]; /* PAE: the guest's PDPTE registers */
 	struct rmap_cache rmap_cache;
 	/* Set by any CPU that changed shadow entries this vCPU may have
 	 * cached; the vCPU flushes its TLB (INVVPID) before its next VM
@@ -159,6 +163,13 @@ extern u32 mmu_audit_period;
 
 /* --- vmm/mmu.c: partition-wide --- */
 
+/* Take and drop the partition's MMU lock. mmu_lock waits with interrupts
+ * enabled (see above) and returns with them disabled: call it from a
+ * VM-exit handler, never from an interrupt handler or with another lock
+ * held but a slot's dirty-log lock. */
+void mmu_lock(struct partition *p);
+void mmu_unlock(struct partition *p);
+
 /* Allocate the per-gfn arrays and set the bound. Boot CPU, at partition
  * creation, before anything is written into guest memory. */
 int mmu_init(struct partition *p);
@@ -169,6 +180,20 @@ int mmu_init(struct partition *p);
  * page tables and their shadows agree. Caller holds no MMU lock.
  */
 void mmu_guest_write_hook(struct partition *p, gpa_t gpa, u64 len);
+
+/*
+ * Dirty logging: take R/W away from every leaf entry of the gfns in mask
+ * (bit n stands for first_gfn + n), through their rmaps; or from every
+ * leaf entry of every shadow page. Return how many entries lost it. The
+ * TLBs are not flushed: the caller ends with mmu_flush_wp() before it
+ * returns to its guest. Caller holds the MMU lock.
+ */
+u64 mmu_write_protect_mask(struct partition *p, gfn_t first_gfn, u64 mask);
+u64 mmu_write_protect_all(struct partition *p);
+
+/* The shootdown owed for write-protection done so far (none when nothing
+ * is owed). Takes the MMU lock. */
+void mmu_flush_wp(struct partition *p);
 
 /* Check every shadow page, entry, reverse map and count (printing each
  * inconsistency); returns the number found. Takes the MMU lock. */

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "bootinfo.h"
 #include "mmu.h"
+#include "dirtylog.h"
 
 #define MAX_PARTITIONS	    BOOT_MAX_MODULES
 #define PARTITION_MAX_SLOTS 1
@@ -45,6 +46,7 @@ struct memslot {
 	u64 npages;
 	hfn_t *hfns; /* host frame behind each guest page */
 	u32 flags;
+	struct slot_dirty_log log; /* dirtylog/dirtylog.c */
 };
 
 enum vcpu_state {
@@ -101,9 +103,9 @@ struct partition_stats {
 	u64 tlb_shootdown_rounds;
 	u64 tlb_shootdown_ipis;
 
-	u64 guest_page_faults;	     /* #PF handed to the guest */
-	u64 shadow_emulated_writes;  /* guest page-table writes emulated */
-	u64 shadow_unshadowed;	     /* tables Shade stopped shadowing */
+	u64 guest_page_faults;	    /* #PF handed to the guest */
+	u64 shadow_emulated_writes; /* guest page-table writes emulated */
+	u64 shadow_unshadowed;	    /* tables Shade stopped shadowing */
 };
 
 struct partition {
@@ -115,7 +117,8 @@ struct partition {
 	u32 nslots;
 	struct vcpu *vcpus; /* cfg.ncpus of them */
 
-	struct mmu mmu; /* the shadow MMU (vmm/mmu.c) */
+	struct mmu mmu;	  /* the shadow MMU (vmm/mmu.c) */
+	u32 dirty_policy; /* enum dirtylog_policy, HC_DIRTY_LOG_POLICY */
 
 	spinlock_t lock; /* protects vcpu states, stopping and status */
 	bool stopping;
@@ -178,6 +181,11 @@ void *gpa_to_hva(struct partition *p, gpa_t gpa);
  * Shade writes guest memory (dirty logging hooks in here). */
 int guest_read(struct partition *p, gpa_t gpa, void *dst, u64 len);
 int guest_write(struct partition *p, gpa_t gpa, const void *src, u64 len);
+/* Shade wrote [gpa, gpa + len) of guest RAM on the guest's behalf by
+ * another path (an emulated instruction, an accessed/dirty flag): the
+ * one helper that logs such writes for dirty logging. guest_write()
+ * calls it too. */
+void guest_mark_written(struct partition *p, gpa_t gpa, u64 len);
 bool gpa_range_ok(struct partition *p, gpa_t gpa, u64 len);
 
 #endif
