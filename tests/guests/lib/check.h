@@ -40,4 +40,14 @@ u32 report(void);
  */
 __noreturn void guest_exit(u32 status);
 
+/*
+ * The end of a guest that also runs bare: under Shade, guest_exit(status).
+ * Without Shade (is_shade() false) power the machine off instead, through
+ * Bochs's shutdown port 0x8900 ("Shutdown"), since nothing there listens
+ * on port 0xf4: the run then ends without waiting for a timeout, and the
+ * status is only in the RESULT line printed before. Elsewhere (QEMU
+ * without isa-debug-exit) the vCPU halts for good.
+ */
+__noreturn void guest_poweroff(u32 status);
+
 #endif

@@ -6,7 +6,8 @@
  * installs a handler for a vector, or runs a function under
  * expect_fault(), which resumes after the first exception like longjmp.
  * Used by vCPU 0 only; secondaries keep the descriptor tables Shade gave
- * them.
+ * them. In IA-32e mode (trap_enter_ia32e()) the same calls keep working
+ * from compatibility mode, with 64-bit gates and a 64-bit TSS.
  */
 #ifndef GUEST_TRAP_H
 #define GUEST_TRAP_H
@@ -14,11 +15,16 @@
 #include "types.h"
 
 /* Selectors of the GDT trap_init() loads. */
-#define SEL_KCODE 0x08
-#define SEL_KDATA 0x10
-#define SEL_UCODE (0x18 | 3)
-#define SEL_UDATA (0x20 | 3)
-#define SEL_TSS	  0x28
+#define SEL_KCODE   0x08
+#define SEL_KDATA   0x10
+#define SEL_UCODE   (0x18 | 3)
+#define SEL_UDATA   (0x20 | 3)
+#define SEL_TSS	    0x28
+/* IA-32e mode: 64-bit code segments; SEL_KCODE and SEL_UCODE then serve
+ * as compatibility-mode code. SEL_TSS64 takes two GDT slots. */
+#define SEL_KCODE64 0x30
+#define SEL_UCODE64 (0x38 | 3)
+#define SEL_TSS64   0x40
 
 /* Architectural exception vectors used by the tests (SDM vol. 3A, 6.3). */
 #define VEC_DE 0
@@ -48,6 +54,7 @@ struct trap_record {
 	u32 eip;
 	u32 cs;
 	u32 count; /* exceptions taken so far */
+	u64 cr2;   /* #PF: CR2 (all 64 bits in IA-32e mode); else 0 */
 };
 
 extern volatile struct trap_record last_trap;
@@ -74,6 +81,23 @@ int expect_fault(void (*fn)(void));
  * returns, else the vector of the first exception it raises.
  */
 int expect_fault_user(void (*fn)(void));
+
+/*
+ * IA-32e mode. Call trap_enter_ia32e() at CPL 0 right after EFER.LMA
+ * became 1 (CR0.PG set with EFER.LME=1, running in compatibility mode):
+ * it loads an IDT of 64-bit interrupt gates and a 64-bit TSS whose RSP0
+ * is the ring-0 trap stack. The 64-bit stubs hand trap_dispatch() the same
+ * struct trap_frame, with the low halves of RIP, RFLAGS and RSP, and run
+ * it in compatibility mode, so idt_install(), expect_fault() and
+ * expect_fault_user() work as before: their functions run in
+ * compatibility mode, and may far-call 64-bit code through SEL_KCODE64 or
+ * SEL_UCODE64. A handler's changes to eip, eflags, user_esp and the
+ * general registers replace the low halves only. Call trap_leave_ia32e()
+ * right after EFER.LMA became 0 again (CR0.PG cleared): it goes back to
+ * the 32-bit IDT and TSS. Both may be called again for a later visit.
+ */
+void trap_enter_ia32e(void);
+void trap_leave_ia32e(void);
 
 /* Load an IDT register directly, e.g. an empty IDT to provoke a triple fault. */
 void idt_load(const void *base, u16 limit);
