@@ -129,14 +129,9 @@ int mmu_init(struct partition *p)
 /* ------------------------------------------------------------------ */
 /* The page cache */
 
-static u32 hash_of(gfn_t gfn)
-{
-	return (u32)((gfn * 0x9e3779b97f4a7c15ULL) >> 54) % MMU_HASH_BUCKETS;
-}
-
 struct mmu_page *mmu_bucket(struct partition *p, gfn_t gfn)
 {
-	return mmu_of(p)->hash[hash_of(gfn)];
+	return mmu_of(p)->hash[mmu_hash(gfn)];
 }
 
 static void lru_unlink(struct mmu *m, struct mmu_page *sp)
@@ -165,7 +160,7 @@ static void lru_push_front(struct mmu *m, struct mmu_page *sp)
 
 static void hash_unlink(struct mmu *m, struct mmu_page *sp)
 {
-	struct mmu_page **pp = &m->hash[hash_of(sp->gfn)];
+	struct mmu_page **pp = &m->hash[mmu_hash(sp->gfn)];
 
 	while (*pp != sp)
 		pp = &(*pp)->hash_next;
@@ -238,7 +233,7 @@ struct mmu_page *mmu_get_page(struct partition *p, gfn_t gfn,
 	struct mmu *m = mmu_of(p);
 	struct mmu_page *sp;
 
-	for (sp = m->hash[hash_of(gfn)]; sp; sp = sp->hash_next) {
+	for (sp = m->hash[mmu_hash(gfn)]; sp; sp = sp->hash_next) {
 		if (sp->gfn == gfn && sp->role.word == role.word) {
 			lru_unlink(m, sp);
 			lru_push_front(m, sp);
@@ -248,8 +243,8 @@ struct mmu_page *mmu_get_page(struct partition *p, gfn_t gfn,
 	sp = alloc_page(p, gfn, role);
 	if (!sp)
 		return NULL;
-	sp->hash_next = m->hash[hash_of(gfn)];
-	m->hash[hash_of(gfn)] = sp;
+	sp->hash_next = m->hash[mmu_hash(gfn)];
+	m->hash[mmu_hash(gfn)] = sp;
 	lru_push_front(m, sp);
 	if (!role.direct && gfn < m->npages && m->write_track[gfn]++ == 0)
 		write_protect_gfn(p, gfn);

@@ -106,6 +106,20 @@ struct mmu_page {
 
 #define MMU_HASH_BUCKETS 1024
 
+/*
+ * The page cache's bucket for gfn: every shadow page of one gfn, whatever
+ * its role, lands in the same bucket, so "all pages of this gfn" (write
+ * tracking, unshadowing) is one bucket walk. Fibonacci hashing: the top
+ * bits of gfn times 2^64 / phi, which spreads consecutive and strided
+ * gfns alike (tests/unit/test_mmu_hash.c).
+ */
+static inline u32 mmu_hash(gfn_t gfn)
+{
+	return (u32)((gfn * 0x9e3779b97f4a7c15ULL) >> 54) &
+	       (MMU_HASH_BUCKETS - 1);
+}
+_Static_assert(MMU_HASH_BUCKETS == 1u << (64 - 54), "hash width");
+
 /* Per-partition MMU state (struct partition's mmu). */
 struct mmu {
 	spinlock_t lock;
