@@ -207,6 +207,7 @@ static void set_cr0(struct vcpu *v, u64 val)
 	u64 old = v->cr0, old_efer = v->efer, lma = v->efer & EFER_LMA;
 	bool pg_on = !(old & X86_CR0_PG) && (val & X86_CR0_PG);
 	bool pg_off = (old & X86_CR0_PG) && !(val & X86_CR0_PG);
+	bool reload;
 
 	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
@@ -238,16 +239,17 @@ static void set_cr0(struct vcpu *v, u64 val)
 		lma = 0;
 	}
 	v->efer = (v->efer & ~EFER_LMA) | lma;
-	if (pae_paging(v, val, v->cr4) &&
-	    (pg_on || ((old ^ val) & (X86_CR0_CD | X86_CR0_NW))) &&
-	    !load_pdptes(v, v->cr3)) {
+	reload = pae_paging(v, val, v->cr4) &&
+		 (pg_on || ((old ^ val) & (X86_CR0_CD | X86_CR0_NW)));
+	if (reload && !load_pdptes(v, v->cr3)) {
 		v->efer = old_efer;
 		inject_gp();
 		return;
 	}
 	v->cr0 = val | X86_CR0_ET;
 	vmcs_set_paging_state(v);
-	if ((old ^ v->cr0) & CR0_MMU_BITS && mmu_reset_context(v))
+	/* New PDPTEs mean new roots, as a new mode does. */
+	if ((reload || ((old ^ v->cr0) & CR0_MMU_BITS)) && mmu_reset_context(v))
 		return;
 	vmexit_skip_instruction();
 }
@@ -255,20 +257,21 @@ static void set_cr0(struct vcpu *v, u64 val)
 static void set_cr4(struct vcpu *v, u64 val)
 {
 	u64 old = v->cr4;
+	bool reload;
 
 	if ((val & ~CR4_GUEST_ALLOWED) ||
 	    ((v->efer & EFER_LMA) && !(val & X86_CR4_PAE))) {
 		inject_gp();
 		return;
 	}
-	if (pae_paging(v, v->cr0, val) && ((old ^ val) & CR4_PDPTE_RELOAD) &&
-	    !load_pdptes(v, v->cr3)) {
+	reload = pae_paging(v, v->cr0, val) && ((old ^ val) & CR4_PDPTE_RELOAD);
+	if (reload && !load_pdptes(v, v->cr3)) {
 		inject_gp();
 		return;
 	}
 	v->cr4 = val;
 	vmcs_set_paging_state(v);
-	if ((old ^ val) & CR4_MMU_BITS && mmu_reset_context(v))
+	if ((reload || ((old ^ val) & CR4_MMU_BITS)) && mmu_reset_context(v))
 		return;
 	/* Toggling PGE flushes every TLB entry, global ones too. */
 	if ((old ^ val) & X86_CR4_PGE)

@@ -117,15 +117,18 @@ int guest_read(struct partition *p, gpa_t gpa, void *dst, u64 len)
 
 int guest_write(struct partition *p, gpa_t gpa, const void *src, u64 len)
 {
-	int ret = guest_copy(p, gpa, (u8 *)src, len, true);
+	int ret;
 
+	if (!gpa_range_ok(p, gpa, len))
+		return -EFAULT;
+	/* Logged before it is made, so that no GET can miss it. */
+	guest_mark_written(p, gpa, len);
+	ret = guest_copy(p, gpa, (u8 *)src, len, true);
 	/* A page Shade wrote may be one of the guest's page tables: its
 	 * shadows go, after the write, so that none is rebuilt from the
 	 * old contents. */
-	if (!ret) {
-		guest_mark_written(p, gpa, len);
+	if (!ret)
 		mmu_guest_write_hook(p, gpa, len);
-	}
 	return ret;
 }
 

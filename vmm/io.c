@@ -10,8 +10,9 @@
  *	anything else	reads all ones, writes are ignored; the first access
  *			to each port is logged once per partition
  *
- * String forms (INS/OUTS, with REP) are emulated with paging off in the
- * guest's view, where a linear address is a guest-physical one.
+ * String forms (INS/OUTS, with REP) are emulated item by item, each
+ * linear address translated through the guest's page tables (32-bit
+ * addresses: 64-bit guests' string I/O is not supported yet).
  *
  * Context: the vCPU's physical CPU, in its VM-exit handler.
  */
@@ -19,6 +20,7 @@
 #include "vmx.h"
 #include "x86.h"
 #include "printk.h"
+#include "kstring.h"
 
 /* I/O exit qualification (SDM 3C table 28-5) */
 #define IO_QUAL_SIZE(q) (((q)&7) + 1)
@@ -197,33 +199,68 @@ static void io_simple(struct vcpu *v, u64 q)
  * One exit therefore never keeps its CPU from IPIs for long. */
 #define IO_REP_BATCH 4096
 
-/* One INS/OUTS item; false if the partition stopped. */
-static bool io_string_one(struct vcpu *v, u16 port, u32 size, bool in,
-			  gpa_t gpa)
-{
-	u32 val = 0;
-	int err;
+enum item_result { ITEM_DONE, ITEM_FAULTED, ITEM_STOPPED };
 
+/*
+ * Where the bytes of one item at linear address `linear` lie in guest
+ * memory: an item may straddle two pages, which need not be adjacent.
+ */
+static enum item_result item_gpas(struct vcpu *v, u64 linear, u32 size,
+				  bool write, gpa_t gpa[4])
+{
+	for (u32 i = 0; i < size; i++) {
+		int ret;
+
+		if (i && ((linear + i) & ~PAGE_MASK)) {
+			gpa[i] = gpa[i - 1] + 1;
+			continue;
+		}
+		ret = mmu_translate(v, linear + i, write, &gpa[i]);
+		if (ret == MMU_XLATE_FAULT)
+			return ITEM_FAULTED;
+		if (ret) {
+			partition_stop(v->part, STATUS_UNHANDLED,
+				       "vCPU %u: string I/O at %#lx reaches "
+				       "guest-physical memory outside RAM",
+				       v->index, linear + i);
+			return ITEM_STOPPED;
+		}
+	}
+	return ITEM_DONE;
+}
+
+/* One INS/OUTS item at a guest-linear address, translated through the
+ * guest's page tables (a #PF is the guest's, before the port is
+ * touched, as on the processor). */
+static enum item_result io_string_one(struct vcpu *v, u16 port, u32 size,
+				      bool in, u64 linear)
+{
+	gpa_t gpa[4];
+	u8 bytes[4];
+	enum item_result r = item_gpas(v, linear, size, in, gpa);
+	u32 val = 0;
+
+	if (r != ITEM_DONE)
+		return r;
 	if (in) {
 		val = port_in(v, port, size);
-		err = guest_write(v->part, gpa, &val, size);
-	} else {
-		err = guest_read(v->part, gpa, &val, size);
+		memcpy(bytes, &val, size);
+		for (u32 i = 0; i < size; i++)
+			guest_write(v->part, gpa[i], &bytes[i], 1);
+		return ITEM_DONE;
 	}
-	if (err) {
-		partition_stop(v->part, STATUS_UNHANDLED,
-			       "vCPU %u: string I/O on port %#x with "
-			       "guest-physical %#lx outside RAM",
-			       v->index, port, gpa);
-		return false;
-	}
-	return in || port_out(v, port, size, val);
+	for (u32 i = 0; i < size; i++)
+		guest_read(v->part, gpa[i], &bytes[i], 1);
+	memcpy(&val, bytes, size);
+	return port_out(v, port, size, val) ? ITEM_DONE : ITEM_STOPPED;
 }
 
 /*
  * INS/OUTS: move `size` bytes per item between the port and ES:(E)DI or
- * DS:(E)SI, stepping by DF, RCX times with REP. With paging off in the
- * guest's view a linear address is a guest-physical one.
+ * DS:(E)SI, stepping by DF, RCX times with REP. Linear addresses go
+ * through the guest's page tables (mmu_translate); a #PF on an item stops
+ * the instruction there, with RCX and the index register telling the
+ * guest's handler where, as a REP does on the processor.
  */
 static void io_string(struct vcpu *v, u64 q)
 {
@@ -238,7 +275,8 @@ static void io_string(struct vcpu *v, u64 q)
 	for (u32 done = 0; count; count--, done++) {
 		if (done == IO_REP_BATCH)
 			return; /* resume at the same instruction */
-		if (!io_string_one(v, port, size, in, (u32)(base + (u32)*addr)))
+		if (io_string_one(v, port, size, in,
+				  (u32)(base + (u32)*addr)) != ITEM_DONE)
 			return;
 		*addr = (u32)(*addr + step);
 		if (rep)

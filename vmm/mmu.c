@@ -100,9 +100,16 @@ int mmu_init(struct partition *p)
 	spin_init(&m->lock, "mmu");
 	m->npages = npages;
 	m->rmaps = alloc_frames_zeroed(npages * sizeof(struct rmap_head));
-	m->write_track = alloc_frames_zeroed(npages * sizeof(u16));
-	if (!m->rmaps || !m->write_track)
+	if (!m->rmaps)
 		return -ENOMEM;
+	m->write_track = alloc_frames_zeroed(npages * sizeof(u16));
+	if (!m->write_track) {
+		pmm_free(&host_pmm, hva_to_hpa((hva_t)m->rmaps),
+			 DIV_ROUND_UP(npages * sizeof(struct rmap_head),
+				      PAGE_SIZE));
+		m->rmaps = NULL;
+		return -ENOMEM;
+	}
 	if (!bytes)
 		bytes = MAX(DEFAULT_MIN_BYTES,
 			    p->cfg.mem_bytes / DEFAULT_RAM_SHARE);
@@ -455,6 +462,11 @@ void mmu_guest_write_hook(struct partition *p, gpa_t gpa, u64 len)
 
 	if (!len || !m->write_track)
 		return;
+	/* The write must be visible before write_track is read: a fault
+	 * shadowing one of these frames right now increments write_track,
+	 * fences, then reads the entry again (fetch() in mmu_fault.c), so
+	 * one of the two sees the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	last = (gpa + len - 1) >> PAGE_SHIFT;
 	for (gfn_t g = first; g <= last && g < m->npages; g++)
 		tracked |= __atomic_load_n(&m->write_track[g],
@@ -575,12 +587,19 @@ u64 mmu_write_protect_mask(struct partition *p, gfn_t first_gfn, u64 mask)
 	return n;
 }
 
+/* Shadow pages a long walk handles between two looks at the IPI mailbox:
+ * it holds the MMU lock with interrupts off, and must not keep another
+ * CPU's cross-CPU call (which holds the global ipi_lock) waiting. */
+#define WALK_POLL_PAGES 64
+
 u64 mmu_write_protect_all(struct partition *p)
 {
 	struct mmu *m = mmu_of(p);
-	u64 n = 0;
+	u64 n = 0, seen = 0;
 
 	for (struct mmu_page *sp = m->lru_head; sp; sp = sp->lru_next) {
+		if (++seen % WALK_POLL_PAGES == 0)
+			ipi_handle();
 		if (sp->role.level != 1)
 			continue;
 		for (u32 i = 0; i < SPT_ENTRIES; i++) {

@@ -127,6 +127,9 @@ static int set_ad(void *opaque, gpa_t gpa, u64 old, u64 new, u32 size)
 
 	if (!h || !gpa_range_ok(p, gpa, size))
 		return 0; /* a write to nothing is dropped */
+	/* Logged before it is made: a GET between the two would otherwise
+	 * miss a write others can already see. */
+	guest_mark_written(p, gpa, size);
 	if (size == 4) {
 		u32 o = (u32)old;
 
@@ -138,10 +141,7 @@ static int set_ad(void *opaque, gpa_t gpa, u64 old, u64 new, u32 size)
 						 __ATOMIC_SEQ_CST,
 						 __ATOMIC_SEQ_CST);
 	}
-	if (!ok)
-		return 1;
-	guest_mark_written(p, gpa, size);
-	return 0;
+	return ok ? 0 : 1;
 }
 
 static void gpt_ctx_of(struct vcpu *v, struct gpt_ctx *ctx)
@@ -454,8 +454,14 @@ static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
 			/* No guest table below: a direct page for the part
 			 * of guest-physical memory this entry covers. */
 			role.direct = 1;
-			if (w)
+			/* A clean large page gets read-only direct pages:
+			 * its first write must fault to set the guest's D
+			 * (KVM's protect_clean_gpte). */
+			if (w) {
 				role.access = fold_access(v, w, leaf_level);
+				if (!(w->pte[leaf_level - 1] & PTE_D))
+					role.access &= ~MMU_ACC_W;
+			}
 			gfn = (gpa >> PAGE_SHIFT) & ~(entry_pages(level) - 1);
 		} else {
 			role.access = fold_access(v, w, level);
@@ -473,6 +479,10 @@ static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
 			 * walk read its entry before that. Make the
 			 * protection take effect, then look again. */
 			mmu_commit(p);
+			/* Pairs with the fence in mmu_guest_write_hook():
+			 * write_track's new count is visible before the
+			 * entry is read again. */
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (gpte_changed(v, w, level - 1))
 				return FETCH_RETRY;
 		}
@@ -530,33 +540,37 @@ static int translate(struct emu_ctx *e, u64 linear, bool write, bool fetch,
 	return EMU_OK;
 }
 
-/* Split [linear, linear + len) at page boundaries; do(gpa, off, n). */
-#define for_each_page_chunk(linear, len, off, n)                              \
-	for (u32 off = 0, n = 0; off < (len); off += n)                       \
-		if ((n = MIN((len)-off, (u32)(PAGE_SIZE - (((linear) + off) & \
-							   ~PAGE_MASK)))) !=  \
-		    0)
-
+/*
+ * An access of at most 16 bytes touches one page or two. Both are
+ * translated before anything is written, so that a write whose second
+ * page faults leaves memory as it was, as on the processor.
+ */
 static int emu_access(struct emu_ctx *e, u64 linear, void *buf, u32 len,
 		      bool write, bool fetch)
 {
 	struct partition *p = e->v->part;
+	u32 first = MIN(len, (u32)(PAGE_SIZE - (linear & ~PAGE_MASK)));
+	u32 part_len[2] = {first, len - first};
+	gpa_t gpa[2];
+	u8 *b = buf;
 
-	for_each_page_chunk(linear, len, off, n)
-	{
-		gpa_t gpa;
-
-		if (translate(e, linear + off, write, fetch, &gpa))
+	for (u32 k = 0; k < 2 && part_len[k]; k++)
+		if (translate(e, linear + (k ? first : 0), write, fetch,
+			      &gpa[k]))
 			return EMU_FAULT;
-		if (write) {
-			memcpy(gpa_to_hva(p, gpa), (u8 *)buf + off, n);
-			guest_mark_written(p, gpa, n);
-			if (mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
-				mmu_pte_written(p, gpa, n,
-						&e->v->mmu.rmap_cache);
+	for (u32 k = 0; k < 2 && part_len[k]; k++) {
+		u8 *h = gpa_to_hva(p, gpa[k]);
+
+		if (!write) {
+			memcpy(b, h, part_len[k]);
 		} else {
-			memcpy((u8 *)buf + off, gpa_to_hva(p, gpa), n);
+			guest_mark_written(p, gpa[k], part_len[k]);
+			memcpy(h, b, part_len[k]);
+			if (mmu_gfn_tracked(p, gpa[k] >> PAGE_SHIFT))
+				mmu_pte_written(p, gpa[k], part_len[k],
+						&e->v->mmu.rmap_cache);
 		}
+		b += part_len[k];
 	}
 	return EMU_OK;
 }
@@ -632,9 +646,9 @@ static int emu_cmpxchg(void *opaque, u64 linear, const void *old,
 	if (len <= 8 && ((linear & ~PAGE_MASK) + len) <= PAGE_SIZE) {
 		if (translate(e, linear, true, false, &gpa))
 			return EMU_FAULT;
+		guest_mark_written(p, gpa, len);
 		if (!cmpxchg_host(gpa_to_hva(p, gpa), old, new, cur, len))
 			return EMU_OK;
-		guest_mark_written(p, gpa, len);
 		if (mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
 			mmu_pte_written(p, gpa, len, &e->v->mmu.rmap_cache);
 		return EMU_OK;
@@ -753,8 +767,8 @@ static bool write_flooded(struct partition *p, gfn_t gfn)
  * The guest writes gfn, one of its page tables (its walk w allowed the
  * write). Caller holds the MMU lock.
  */
-static void page_table_write(struct vcpu *v, const struct gpt_walk *w,
-			     gfn_t gfn, bool user)
+static void page_table_write(struct vcpu *v, gva_t gva,
+			     const struct gpt_walk *w, gfn_t gfn, bool user)
 {
 	struct partition *p = v->part;
 	struct emu_ctx e = {.v = v, .user = user};
@@ -776,6 +790,13 @@ static void page_table_write(struct vcpu *v, const struct gpt_walk *w,
 	ops.opaque = &e;
 	regs_from_guest(v, &regs);
 	r = emu_decode(mode, &regs, &ops, &insn);
+	/* The instruction at RIP must be the one that faulted: one writing
+	 * the faulting address. Otherwise the write was the processor's own
+	 * (a descriptor's accessed bit, say), or another vCPU changed the
+	 * code since: nothing to emulate. */
+	if (r == EMU_DONE &&
+	    (!insn.mem_write || gva - insn.linear >= insn.mem_size))
+		r = EMU_UNHANDLED;
 	if (r == EMU_DONE)
 		r = emu_execute(mode, &regs, &ops, &insn);
 	switch (r) {
@@ -794,6 +815,34 @@ static void page_table_write(struct vcpu *v, const struct gpt_walk *w,
 		p->stats.shadow_unshadowed++;
 		return;
 	}
+}
+
+int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
+{
+	struct gpt_access acc = {.write = write,
+				 .user = vmexit_guest_cpl() == 3};
+	struct gpt_ctx ctx;
+	struct gpt_walk w;
+	int ret;
+
+	if (v->mmu.gmode == MMU_GMODE_NONPAGING) {
+		*gpa = (u32)gva;
+		return gpa_to_hva(v->part, *gpa) ? 0 : -EFAULT;
+	}
+	if (v->mmu.gmode != MMU_GMODE_4LEVEL)
+		gva = (u32)gva;
+	gpt_ctx_of(v, &ctx);
+	mmu_lock(v->part);
+	ret = gpt_walk(&ctx, gva, &acc, &w);
+	mmu_unlock(v->part);
+	if (ret == GPT_FAULT) {
+		inject_pf(v, gva, w.error_code);
+		return MMU_XLATE_FAULT;
+	}
+	if (ret || !gpa_to_hva(v->part, w.gpa))
+		return -EFAULT;
+	*gpa = w.gpa;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -866,7 +915,7 @@ static enum fault_outcome fault_locked(struct vcpu *v, gva_t gva, u32 ec,
 		gfn_t gfn = gpa >> PAGE_SHIFT;
 
 		if (wp && !delivering) {
-			page_table_write(v, wp, gfn, acc.user);
+			page_table_write(v, gva, wp, gfn, acc.user);
 			return FAULT_FIXED;
 		}
 		/* Paging is off, so nothing uses it as a table right now;

@@ -235,6 +235,15 @@ int mmu_load_cr3(struct vcpu *v);
  * is invalid (the guest's MOV then raises #GP). */
 bool mmu_read_pdptes(struct vcpu *v, u64 cr3, u64 *out);
 
+/*
+ * Translate gva for one access by the guest at its current CPL, as the
+ * processor would (setting accessed/dirty flags). Returns 0 and *gpa;
+ * MMU_XLATE_FAULT after injecting the guest's #PF; -EFAULT when the
+ * translation lies outside the partition's RAM (nothing injected).
+ */
+#define MMU_XLATE_FAULT 1
+int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa);
+
 /* INVLPG gva. */
 void mmu_invlpg(struct vcpu *v, gva_t gva);
 
