@@ -175,10 +175,12 @@ static __noreturn void finish_without_vmx(const char *why)
  * powers off (vmm/partition.c). */
 static __noreturn void run_partitions(void)
 {
-	u32 bad = partitions_create(&bootinfo);
+	u32 bad;
 
+	/* Before the partitions: mmu_init() reads them. */
 	mmu_shadow_mem_option = opts.shadow_mem;
 	mmu_audit_period = opts.mmu_audit;
+	bad = partitions_create(&bootinfo);
 	vmx_selftest_bad_guest_state =
 		opts.selftest == SELFTEST_BAD_GUEST_STATE;
 	smp_set_idle_work(vcpu_cpu_loop);

@@ -618,6 +618,9 @@ static const exit_handler_t exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_WBINVD] = exit_nop_instruction,
 	[EXIT_REASON_XSETBV] = exit_undefined,
 	[EXIT_REASON_VMFUNC] = exit_undefined,
+	/* The backstop timer (vmm/vmx.c): nothing to do; the loop takes any
+	 * pending IPI and enters again. */
+	[EXIT_REASON_PREEMPTION_TIMER] = exit_external_interrupt,
 };
 
 #define INTR_TYPE(info)		(((info) >> 8) & 7)

@@ -446,10 +446,6 @@ static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
 		gfn_t gfn;
 
 		sp->write_flood = 0;
-		if (spte_present(sp->spt[i])) {
-			sp = mmu_page_of(sp->spt[i]);
-			continue;
-		}
 		if (!w || level <= leaf_level) {
 			/* No guest table below: a direct page for the part
 			 * of guest-physical memory this entry covers. */
@@ -468,6 +464,18 @@ static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
 			if (v->mmu.gmode == MMU_GMODE_32BIT && level == 2)
 				role.quadrant = (gva >> 21) & 1;
 			gfn = table_gfn(v, w->pte[level - 1]);
+		}
+		/* An existing link is kept only if it leads where this walk
+		 * leads: a large page's D bit, for one, changes the role of
+		 * the direct page below without a write to a tracked table. */
+		if (spte_present(sp->spt[i])) {
+			child = mmu_page_of(sp->spt[i]);
+			if (child->gfn == gfn &&
+			    child->role.word == role.word) {
+				sp = child;
+				continue;
+			}
+			mmu_drop_spte(p, sp, i, c);
 		}
 		child = mmu_get_page(p, gfn, role);
 		if (!child)

@@ -89,6 +89,8 @@ static bool prepare_entry(struct vcpu *v)
 	}
 	if (__atomic_exchange_n(&v->mmu.flush_req, 0, __ATOMIC_SEQ_CST))
 		flush_guest_tlb(v);
+	if (vmx_caps.preempt_ticks)
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, vmx_caps.preempt_ticks);
 	return true;
 }
 

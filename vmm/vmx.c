@@ -25,6 +25,7 @@
 #include "x86.h"
 #include "errno.h"
 #include "kstring.h"
+#include "tsc.h"
 #include "panic.h"
 #include "printk.h"
 
@@ -78,10 +79,24 @@ static int derive_controls(const char **why)
 	bool true_ctls = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS;
 	struct vmx_caps *c = &vmx_caps;
 
-	if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
-			      : MSR_IA32_VMX_PINBASED_CTLS,
-		    WANT_PIN, &c->pin))
+	/*
+	 * The VMX-preemption timer is a backstop for the shootdown and stop
+	 * IPIs: Bochs 2.7 does not exit on an external interrupt while the
+	 * guest runs with RFLAGS.IF=0, so a vCPU spinning with interrupts
+	 * off would never answer. With the timer it exits at least every
+	 * millisecond, and the pending IPI is taken then.
+	 */
+	if (adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
+			     : MSR_IA32_VMX_PINBASED_CTLS,
+		   WANT_PIN | PIN_PREEMPTION_TIMER, &c->pin)) {
+		u32 rate = rdmsr(MSR_IA32_VMX_MISC) & 0x1f;
+
+		c->preempt_ticks = (u32)MAX(tsc_khz() >> rate, 1);
+	} else if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
+				     : MSR_IA32_VMX_PINBASED_CTLS,
+			   WANT_PIN, &c->pin)) {
 		return *why = "no external-interrupt exiting", -ENODEV;
+	}
 	if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
 			      : MSR_IA32_VMX_PROCBASED_CTLS,
 		    WANT_CPU, &c->cpu))

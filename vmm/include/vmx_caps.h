@@ -15,6 +15,9 @@ struct vmx_caps {
 	u32 pin, cpu, cpu2, exit, entry; /* the controls Shade uses */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	bool has_vpid;
+	/* VMX-preemption timer: on, and its value for about a millisecond
+	 * (0 when the processor has none). */
+	u32 preempt_ticks;
 };
 
 extern struct vmx_caps vmx_caps;

@@ -152,6 +152,7 @@ enum vmcs_field {
 	GUEST_LDTR_AR_BYTES = 0x4820,
 	GUEST_TR_AR_BYTES = 0x4822,
 	GUEST_INTERRUPTIBILITY_INFO = 0x4824,
+	VMX_PREEMPTION_TIMER_VALUE = 0x482e,
 	GUEST_ACTIVITY_STATE = 0x4826,
 	GUEST_SYSENTER_CS = 0x482a,
 	HOST_IA32_SYSENTER_CS = 0x4c00,
@@ -219,6 +220,7 @@ enum vmcs_field {
 /* Pin-based controls (SDM 3C 25.6.1) */
 #define PIN_EXTERNAL_INTERRUPT_EXITING BIT(0)
 #define PIN_NMI_EXITING		       BIT(3)
+#define PIN_PREEMPTION_TIMER	       BIT(6)
 
 /* Primary processor-based controls (SDM 3C 25.6.2) */
 #define CPU_HLT_EXITING	       BIT(7)
