@@ -9,6 +9,7 @@
 #                     and QEMU; ends with "N passed, M failed"
 #   make debug        how to debug Shade (QEMU gdb stub, Bochs debugger)
 #   make format       clang-format every C file
+#   make bench-native time Shade's dirty-log GET natively (bench/native/)
 #   make clean
 #
 # `make run` and `make test` first install missing tools (tools/install-deps).
@@ -41,7 +42,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 
 .PHONY: all run test unit debug debug-qemu debug-bochs format format-check \
-	clean deps
+	clean deps demo-iso FORCE
 all: $(BUILD)/shade.elf $(BUILD)/shade.iso
 
 $(BUILD)/kernel/%.c.o: %.c
@@ -81,12 +82,39 @@ $(BUILD)/shade.elf: $(KERNEL_OBJ) $(BUILD)/kernel/ksyms.o linker.ld
 		<(nm -n $(BUILD)/shade-nosyms.elf | grep ' [Tt] ') || \
 		{ echo "ksyms: text moved between the two links"; rm -f $@; exit 1; }
 
-# The demo `make run` boots: two partitions printing side by side.
-DEMO_GUEST := $(BUILD)/guests/sidebyside.elf
-$(BUILD)/shade.iso: $(BUILD)/shade.elf $(DEMO_GUEST) tools/mkiso
+# The demo `make run` boots (tests/guests/demo-*.c): partition `work`
+# writes its memory in changing patterns, partition `ctl` logs its dirty
+# pages and prints a heat map of them every second. DEMO_SECONDS: how long
+# `work` runs, then both stop and Shade powers off (0: until Ctrl-C);
+# DEMO_SCENE: the seconds its quiet and picture scenes last, busy twice.
+#   make demo-iso DEMO_ISO=X.iso [DEMO_SECONDS=N] [DEMO_SCENE=S]
+# writes the same ISO to X.iso and prints the tools/boot options it wants;
+# tests/integration/demo.sh boots it so.
+DEMO_SECONDS ?= 0
+DEMO_SCENE   ?= 4
+DEMO_BOOT    := --cpus 2
+DEMO_GUESTS  := $(BUILD)/guests/demo-work.elf $(BUILD)/guests/demo-ctl.elf
+DEMO_WORK    := name=work mem=32M -- seconds=$(DEMO_SECONDS) scene=$(DEMO_SCENE)
+DEMO_CTL     := name=ctl control
+demo_mkiso = tools/mkiso $(1) --guest $(BUILD)/guests/demo-work.elf \
+	"$(DEMO_WORK)" --guest $(BUILD)/guests/demo-ctl.elf "$(DEMO_CTL)" \
+	>/dev/null
+
+# Rewritten when the options change, so that the ISO follows them.
+$(BUILD)/demo.opts: FORCE
+	@mkdir -p $(@D)
+	@echo '$(DEMO_WORK) / $(DEMO_CTL)' | cmp -s - $@ || \
+		echo '$(DEMO_WORK) / $(DEMO_CTL)' >$@
+
+$(BUILD)/shade.iso: $(BUILD)/shade.elf $(DEMO_GUESTS) $(BUILD)/demo.opts \
+		tools/mkiso
 	@$(if $(Q),echo "  MKISO   $@")
-	$(Q)tools/mkiso $@ --guest $(DEMO_GUEST) "name=left -- lines=5" \
-		--guest $(DEMO_GUEST) "name=right -- lines=5" >/dev/null
+	$(Q)$(call demo_mkiso,$@)
+
+demo-iso: $(BUILD)/shade.elf $(DEMO_GUESTS) tools/mkiso
+	@[ -n "$(DEMO_ISO)" ] || { echo "usage: make demo-iso DEMO_ISO=X.iso"; exit 2; }
+	$(Q)$(call demo_mkiso,$(DEMO_ISO))
+	@echo '$(DEMO_BOOT)'
 
 # --- unit tests: pure logic, built for the host with ASan and UBSan -------
 
@@ -138,17 +166,75 @@ UNIT_BINS += $(BUILD)/tests/unit/test_dirty_bitmap_tsan
 
 unit: $(UNIT_BINS)
 
+# --- the native dirty-log benchmark (bench/native/README.md) ---------------
+#
+# Shade's shadow MMU and dirty log, its real sources, built as a Linux
+# program with the hypervisor's code generation where a process allows it;
+# bench/native/ holds the harness and the shims. `make bench-native` runs
+# the sweep (and the KVM peer where /dev/kvm exists) and writes
+# bench/results/native.{csv,txt,png}. BENCH_SLOTS: slot sizes in MiB;
+# BENCH_REPS: repetitions per point at most (fewer for the largest counts).
+
+BENCH_DIR     := bench/native
+BENCH_RESULTS := bench/results
+BENCH_SLOTS   ?= 64 1024 4096 16384 65536
+BENCH_REPS    ?= 11
+KVM_PEER      ?= ../shared/peer/kvm-dirty-log-peer.c
+BENCH_SHADE_C := vmm/mmu.c vmm/mmu_fault.c vmm/rmap.c vmm/gpt.c \
+	vmm/emulate.c vmm/guest_mem.c dirtylog/dirtylog.c \
+	dirtylog/dirty_bitmap.c mm/pmm.c lib/format.c
+BENCH_HOST_C  := $(sort $(wildcard $(BENCH_DIR)/*.c))
+BENCH_SHADE_O := $(patsubst %.c,$(BUILD)/bench/%.o,$(BENCH_SHADE_C))
+BENCH_HOST_O  := $(patsubst %.c,$(BUILD)/bench/%.o,$(BENCH_HOST_C))
+
+BENCH_INCLUDES := -include $(BENCH_DIR)/host_hooks.h $(INCLUDES) \
+	-iquote $(BENCH_DIR)
+BENCH_SHADE_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) $(BENCH_INCLUDES) \
+	-ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
+	-mno-sse -mno-sse2 -mno-mmx -mno-avx -mno-3dnow \
+	-fno-omit-frame-pointer -MMD -MP
+BENCH_HOST_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) $(BENCH_INCLUDES) \
+	-fno-pie -MMD -MP
+# The phases of a GET are timed by wrapping what dirtylog.c calls.
+BENCH_LDFLAGS := -no-pie -Wl,--wrap=dirty_bitmap_harvest \
+	-Wl,--wrap=mmu_flush_wp -Wl,--wrap=guest_write
+
+$(BENCH_SHADE_O): $(BUILD)/bench/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(BENCH_SHADE_CFLAGS) -c $< -o $@
+
+$(BENCH_HOST_O): $(BUILD)/bench/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(BENCH_HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench-native: $(BENCH_SHADE_O) $(BENCH_HOST_O)
+	@$(if $(Q),echo "  HOSTLD  $@")
+	$(Q)$(CC) $(BENCH_LDFLAGS) $^ -o $@
+
+.PHONY: bench-native
+bench-native: $(BUILD)/bench-native
+	@command -v gnuplot >/dev/null || tools/install-deps || \
+		echo "bench-native: no gnuplot, so no plot"
+	@$(BENCH_DIR)/run-bench $(BUILD) $(BENCH_RESULTS) "$(KVM_PEER)" \
+		$(BENCH_REPS) $(BENCH_SLOTS)
+
 # --- running and testing ---------------------------------------------------
 
 deps:
 	@tools/install-deps
 
-# Bochs here; QEMU with KVM where the host really has VT-x.
+# Bochs here; QEMU with KVM where the host really has VT-x. No timeout:
+# with DEMO_SECONDS=0 the demo runs until Ctrl-C.
 run: deps all
+	@echo "Booting Shade with the demo; Ctrl-C ends it (log: $(BUILD)/run.log)"
 	@if [ -r /dev/kvm ] && grep -qw vmx /proc/cpuinfo; then \
-		tools/boot qemu $(BUILD)/shade.iso --log $(BUILD)/run.log; \
+		tools/boot qemu $(BUILD)/shade.iso $(DEMO_BOOT) --timeout 0 \
+			--log $(BUILD)/run.log; \
 	else \
-		tools/boot bochs $(BUILD)/shade.iso --log $(BUILD)/run.log; \
+		tools/boot bochs $(BUILD)/shade.iso $(DEMO_BOOT) --timeout 0 \
+			--log $(BUILD)/run.log; \
 	fi
 
 test: deps all unit
