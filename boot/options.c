@@ -210,8 +210,8 @@ static void opt_shadow_mem(const struct cmdline_word *w,
 #define MMU_AUDIT_ON  64
 #define MMU_AUDIT_MAX 1000000
 
-static void opt_mmu_audit(const struct cmdline_word *w,
-			  struct shade_options *o, struct options_errors *errs)
+static void opt_mmu_audit(const struct cmdline_word *w, struct shade_options *o,
+			  struct options_errors *errs)
 {
 	u64 n;
 
@@ -223,8 +223,7 @@ static void opt_mmu_audit(const struct cmdline_word *w,
 		o->mmu_audit = 0;
 		return;
 	}
-	if (!w->val || parse_u64(w->val, w->val_len, &n) ||
-	    n > MMU_AUDIT_MAX) {
+	if (!w->val || parse_u64(w->val, w->val_len, &n) || n > MMU_AUDIT_MAX) {
 		bad_value(errs, "mmu_audit", w->val ? w->val : w->word,
 			  w->val ? w->val_len : w->len,
 			  "is not on, off or a number 0-1000000");
