@@ -180,8 +180,8 @@ BENCH_RESULTS := bench/results
 BENCH_SLOTS   ?= 64 1024 4096 16384 65536
 BENCH_REPS    ?= 11
 KVM_PEER      ?= ../shared/peer/kvm-dirty-log-peer.c
-BENCH_SHADE_C := vmm/mmu.c vmm/mmu_fault.c vmm/rmap.c vmm/gpt.c \
-	vmm/emulate.c vmm/guest_mem.c dirtylog/dirtylog.c \
+BENCH_SHADE_C := vmm/mmu.c vmm/mmu_fault.c vmm/mmu_ptwrite.c vmm/rmap.c \
+	vmm/gpt.c vmm/emulate.c vmm/guest_mem.c dirtylog/dirtylog.c \
 	dirtylog/dirty_bitmap.c mm/pmm.c lib/format.c
 BENCH_HOST_C  := $(sort $(wildcard $(BENCH_DIR)/*.c))
 BENCH_SHADE_O := $(patsubst %.c,$(BUILD)/bench/%.o,$(BENCH_SHADE_C))

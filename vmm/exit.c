@@ -161,12 +161,12 @@ static u64 *gpr(struct vcpu *v, u32 n)
 	return table[n & 15];
 }
 
-static u64 read_gpr(struct vcpu *v, u32 n)
+u64 vmexit_read_gpr(struct vcpu *v, u32 n)
 {
 	return n == 4 ? vmread(GUEST_RSP) : *gpr(v, n);
 }
 
-static void write_gpr(struct vcpu *v, u32 n, u64 val)
+void vmexit_write_gpr(struct vcpu *v, u32 n, u64 val)
 {
 	if (n == 4)
 		vmwrite(GUEST_RSP, val);
@@ -324,11 +324,11 @@ static void exit_cr_access(struct vcpu *v)
 
 	switch (CR_QUAL_TYPE(q)) {
 	case CR_TYPE_MOV_TO:
-		mov_to_cr(v, cr, read_gpr(v, CR_QUAL_REG(q)));
+		mov_to_cr(v, cr, vmexit_read_gpr(v, CR_QUAL_REG(q)));
 		return;
 	case CR_TYPE_MOV_FROM:
 		/* Only CR3 (and CR8 in 64-bit mode) reads exit. */
-		write_gpr(v, CR_QUAL_REG(q), cr == 3 ? v->cr3 : 0);
+		vmexit_write_gpr(v, CR_QUAL_REG(q), cr == 3 ? v->cr3 : 0);
 		vmexit_skip_instruction();
 		return;
 	case CR_TYPE_CLTS:

@@ -23,16 +23,13 @@
  * builds the missing shadow pages down the path and installs the leaf,
  * with write permission only if the guest's dirty bit is set and the
  * frame is not a guest page table. A write to a guest page table is
- * emulated (vmm/emulate.c) and the shadow entries it changes are dropped;
- * a table written over and over without being used as one (write
- * flooding: the guest reuses the frame as data) is unshadowed instead.
+ * emulated (vmm/mmu_ptwrite.c).
  *
  * Context: the vCPU's physical CPU, its VMCS current, interrupts off.
  * Everything that touches shadow state takes the partition's MMU lock.
  */
 #include "mmu_internal.h"
 #include "gpt.h"
-#include "emulate.h"
 #include "exit.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -43,10 +40,6 @@
 #include "kstring.h"
 #include "printk.h"
 #include "format.h"
-
-/* Emulated writes to a page table, with no fault walking through it in
- * between, after which Shade stops shadowing it (KVM uses 3 as well). */
-#define WRITE_FLOOD_LIMIT 3
 
 /* Spare rmap descriptors a vCPU keeps between faults. */
 #define RMAP_CACHE_KEEP 32
@@ -101,7 +94,7 @@ static void stop_oom(struct vcpu *v)
 /* ------------------------------------------------------------------ */
 /* The guest's tables, as the walker sees them */
 
-static int read_pte(void *opaque, gpa_t gpa, u64 *val, u32 size)
+int mmu_read_gpte(void *opaque, gpa_t gpa, u64 *val, u32 size)
 {
 	struct partition *p = opaque;
 	void *h = gpa_to_hva(p, gpa);
@@ -144,7 +137,7 @@ static int set_ad(void *opaque, gpa_t gpa, u64 old, u64 new, u32 size)
 	return ok ? 0 : 1;
 }
 
-static void gpt_ctx_of(struct vcpu *v, struct gpt_ctx *ctx)
+void mmu_gpt_ctx(struct vcpu *v, struct gpt_ctx *ctx)
 {
 	struct mmu *m = &v->part->mmu;
 
@@ -167,7 +160,7 @@ static void gpt_ctx_of(struct vcpu *v, struct gpt_ctx *ctx)
 	memcpy(ctx->pdptes, v->mmu.pdptes, sizeof(ctx->pdptes));
 	ctx->maxphyaddr = m->maxphyaddr;
 	ctx->has_1g_pages = m->has_1g_pages;
-	ctx->read_pte = read_pte;
+	ctx->read_pte = mmu_read_gpte;
 	ctx->set_ad = set_ad;
 	ctx->opaque = v->part;
 }
@@ -177,7 +170,7 @@ bool mmu_read_pdptes(struct vcpu *v, u64 cr3, u64 *out)
 	gpa_t base = cr3 & 0xffffffe0; /* bits 31:5 (SDM 3A 4.4.1) */
 
 	for (u32 i = 0; i < 4; i++) {
-		read_pte(v->part, base + 8 * i, &out[i], 8);
+		mmu_read_gpte(v->part, base + 8 * i, &out[i], 8);
 		if (!gpt_pae_pdpte_valid(out[i], v->part->mmu.maxphyaddr))
 			return false;
 	}
@@ -411,7 +404,7 @@ static bool gpte_changed(struct vcpu *v, const struct gpt_walk *w, u32 level)
 	u32 size = v->mmu.gmode == MMU_GMODE_32BIT ? 4 : 8;
 	u64 now;
 
-	read_pte(v->part, w->pte_gpa[level - 1], &now, size);
+	mmu_read_gpte(v->part, w->pte_gpa[level - 1], &now, size);
 	return now != w->pte[level - 1];
 }
 
@@ -503,326 +496,10 @@ static enum fetch_result fetch(struct vcpu *v, gva_t gva, gpa_t gpa,
 	return FETCH_DONE;
 }
 
-/* ------------------------------------------------------------------ */
-/* Writes to guest page tables: the emulator's view of guest memory */
-
-struct emu_ctx {
-	struct vcpu *v;
-	struct gpt_ctx gctx;
-	bool user;   /* the access is a user-mode one (CPL 3) */
-	bool failed; /* the partition was stopped */
-};
-
-static void inject_pf(struct vcpu *v, gva_t gva, u32 error_code)
+void mmu_inject_pf(struct vcpu *v, gva_t gva, u32 error_code)
 {
 	v->regs.cr2 = gva;
 	vmexit_inject_exception(VECTOR_PAGE_FAULT, true, error_code);
-}
-
-/* Translate one page's worth of an access; EMU_FAULT after injecting the
- * guest's #PF or stopping the partition. */
-static int translate(struct emu_ctx *e, u64 linear, bool write, bool fetch,
-		     gpa_t *gpa)
-{
-	struct gpt_access acc = {
-		.write = write, .user = e->user, .fetch = fetch};
-	struct gpt_walk w;
-	int ret;
-
-	if (e->v->mmu.gmode != MMU_GMODE_4LEVEL)
-		linear = (u32)linear;
-	ret = gpt_walk(&e->gctx, linear, &acc, &w);
-	if (ret == GPT_FAULT) {
-		inject_pf(e->v, linear, w.error_code);
-		return EMU_FAULT;
-	}
-	if (ret || !gpa_to_hva(e->v->part, w.gpa)) {
-		partition_stop(e->v->part, STATUS_UNHANDLED,
-			       "vCPU %u: emulated access to %#lx (guest-"
-			       "physical %#lx) at RIP %#lx is outside RAM",
-			       e->v->index, linear, w.gpa, vmread(GUEST_RIP));
-		e->failed = true;
-		return EMU_FAULT;
-	}
-	*gpa = w.gpa;
-	return EMU_OK;
-}
-
-/*
- * An access of at most 16 bytes touches one page or two. Both are
- * translated before anything is written, so that a write whose second
- * page faults leaves memory as it was, as on the processor.
- */
-static int emu_access(struct emu_ctx *e, u64 linear, void *buf, u32 len,
-		      bool write, bool fetch)
-{
-	struct partition *p = e->v->part;
-	u32 first = MIN(len, (u32)(PAGE_SIZE - (linear & ~PAGE_MASK)));
-	u32 part_len[2] = {first, len - first};
-	gpa_t gpa[2];
-	u8 *b = buf;
-
-	for (u32 k = 0; k < 2 && part_len[k]; k++)
-		if (translate(e, linear + (k ? first : 0), write, fetch,
-			      &gpa[k]))
-			return EMU_FAULT;
-	for (u32 k = 0; k < 2 && part_len[k]; k++) {
-		u8 *h = gpa_to_hva(p, gpa[k]);
-
-		if (!write) {
-			memcpy(b, h, part_len[k]);
-		} else {
-			guest_mark_written(p, gpa[k], part_len[k]);
-			memcpy(h, b, part_len[k]);
-			if (mmu_gfn_tracked(p, gpa[k] >> PAGE_SHIFT))
-				mmu_pte_written(p, gpa[k], part_len[k],
-						&e->v->mmu.rmap_cache);
-		}
-		b += part_len[k];
-	}
-	return EMU_OK;
-}
-
-static int emu_fetch(void *opaque, u64 linear, void *buf, u32 len)
-{
-	return emu_access(opaque, linear, buf, len, false, true);
-}
-
-static int emu_read(void *opaque, u64 linear, void *buf, u32 len)
-{
-	return emu_access(opaque, linear, buf, len, false, false);
-}
-
-static int emu_write(void *opaque, u64 linear, const void *buf, u32 len)
-{
-	return emu_access(opaque, linear, (void *)buf, len, true, false);
-}
-
-static bool cmpxchg_host(void *h, const void *old, const void *new, void *cur,
-			 u32 len)
-{
-	switch (len) {
-	case 1: {
-		u8 o = *(const u8 *)old;
-		bool ok = __atomic_compare_exchange_n(
-			(u8 *)h, &o, *(const u8 *)new, false, __ATOMIC_SEQ_CST,
-			__ATOMIC_SEQ_CST);
-		*(u8 *)cur = o;
-		return ok;
-	}
-	case 2: {
-		u16 o = *(const u16 *)old;
-		bool ok = __atomic_compare_exchange_n(
-			(u16 *)h, &o, *(const u16 *)new, false,
-			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-		*(u16 *)cur = o;
-		return ok;
-	}
-	case 4: {
-		u32 o = *(const u32 *)old;
-		bool ok = __atomic_compare_exchange_n(
-			(u32 *)h, &o, *(const u32 *)new, false,
-			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-		*(u32 *)cur = o;
-		return ok;
-	}
-	default: {
-		u64 o = *(const u64 *)old;
-		bool ok = __atomic_compare_exchange_n(
-			(u64 *)h, &o, *(const u64 *)new, false,
-			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-		*(u64 *)cur = o;
-		return ok;
-	}
-	}
-}
-
-/*
- * One atomic compare-and-exchange in guest memory. An operand that
- * crosses a page, or 16 bytes wide, is done as read, compare, write: the
- * MMU lock keeps other emulated writers out, though not the guest's own
- * direct stores (a split locked access is not atomic on every processor
- * either).
- */
-static int emu_cmpxchg(void *opaque, u64 linear, const void *old,
-		       const void *new, void *cur, u32 len)
-{
-	struct emu_ctx *e = opaque;
-	struct partition *p = e->v->part;
-	gpa_t gpa;
-
-	if (len <= 8 && ((linear & ~PAGE_MASK) + len) <= PAGE_SIZE) {
-		if (translate(e, linear, true, false, &gpa))
-			return EMU_FAULT;
-		guest_mark_written(p, gpa, len);
-		if (!cmpxchg_host(gpa_to_hva(p, gpa), old, new, cur, len))
-			return EMU_OK;
-		if (mmu_gfn_tracked(p, gpa >> PAGE_SHIFT))
-			mmu_pte_written(p, gpa, len, &e->v->mmu.rmap_cache);
-		return EMU_OK;
-	}
-	if (emu_read(e, linear, cur, len))
-		return EMU_FAULT;
-	if (memcmp(cur, old, len))
-		return EMU_OK;
-	return emu_write(e, linear, new, len);
-}
-
-static const struct emu_ops emu_ops = {
-	.fetch = emu_fetch,
-	.read = emu_read,
-	.write = emu_write,
-	.cmpxchg = emu_cmpxchg,
-};
-
-static enum emu_mode emu_mode_now(void)
-{
-	u64 cs_ar = vmread(GUEST_CS_AR_BYTES);
-
-	if (cs_ar & BIT(13))
-		return EMU_MODE_64;
-	return (cs_ar & BIT(14)) ? EMU_MODE_32 : EMU_MODE_16;
-}
-
-/* struct guest_regs <-> the emulator's registers in encoding order. */
-static u64 *gpr_slot(struct guest_regs *r, u32 n)
-{
-	u64 *slots[16] = {&r->rax, &r->rcx, &r->rdx, &r->rbx, NULL,    &r->rbp,
-			  &r->rsi, &r->rdi, &r->r8,  &r->r9,  &r->r10, &r->r11,
-			  &r->r12, &r->r13, &r->r14, &r->r15};
-
-	return slots[n];
-}
-
-static void regs_from_guest(struct vcpu *v, struct emu_regs *r)
-{
-	static const u32 base_field[6] = {GUEST_ES_BASE, GUEST_CS_BASE,
-					  GUEST_SS_BASE, GUEST_DS_BASE,
-					  GUEST_FS_BASE, GUEST_GS_BASE};
-
-	for (u32 n = 0; n < 16; n++)
-		r->gpr[n] = n == EMU_RSP ? vmread(GUEST_RSP)
-					 : *gpr_slot(&v->regs, n);
-	r->rip = vmread(GUEST_RIP);
-	r->rflags = vmread(GUEST_RFLAGS);
-	for (u32 s = 0; s < 6; s++)
-		r->seg_base[s] = vmread(base_field[s]);
-}
-
-static void regs_to_guest(struct vcpu *v, const struct emu_regs *r)
-{
-	for (u32 n = 0; n < 16; n++) {
-		if (n == EMU_RSP)
-			vmwrite(GUEST_RSP, r->gpr[n]);
-		else
-			*gpr_slot(&v->regs, n) = r->gpr[n];
-	}
-	vmwrite(GUEST_RIP, r->rip);
-	vmwrite(GUEST_RFLAGS, r->rflags);
-	/* Completing an instruction ends STI/MOV-SS blocking. */
-	vmwrite(GUEST_INTERRUPTIBILITY_INFO,
-		vmread(GUEST_INTERRUPTIBILITY_INFO) & ~3ULL);
-}
-
-static void stop_unemulated(struct vcpu *v, const struct emu_insn *insn,
-			    gpa_t gpa)
-{
-	char bytes[3 * EMU_MAX_INSN_LEN + 1];
-	u32 n = 0;
-
-	bytes[0] = 0;
-	for (u32 i = 0; i < insn->nbytes && i < EMU_MAX_INSN_LEN; i++)
-		n += ksnprintf(bytes + n, sizeof(bytes) - n, "%s%02x",
-			       i ? " " : "", insn->bytes[i]);
-	partition_stop(v->part, STATUS_UNHANDLED,
-		       "vCPU %u: the instruction at RIP %#lx (bytes %s) "
-		       "writes the page table at guest-physical %#lx through "
-		       "a mapping that the same table provides, and Shade "
-		       "cannot emulate it",
-		       v->index, vmread(GUEST_RIP), n ? bytes : "unreadable",
-		       gpa);
-}
-
-/* Is gfn one of the guest tables the walk went through (not counting the
- * PAE PDPT, which the processor reads only at CR3 load)? */
-static bool on_walk_path(struct vcpu *v, const struct gpt_walk *w, gfn_t gfn)
-{
-	for (u32 l = w->stop_level; l <= w->top_level; l++) {
-		if (v->mmu.gmode == MMU_GMODE_PAE && l == GPT_LEVEL_PDPT)
-			continue;
-		if (w->pte_gpa[l - 1] >> PAGE_SHIFT == gfn)
-			return true;
-	}
-	return false;
-}
-
-/* Count an emulated write against every shadow page of gfn; true if one
- * of them has seen too many without being used. */
-static bool write_flooded(struct partition *p, gfn_t gfn)
-{
-	struct mmu_page *sp;
-	bool flooded = false;
-
-	for_each_gfn_page(p, gfn, sp)
-	{
-		if (++sp->write_flood >= WRITE_FLOOD_LIMIT)
-			flooded = true;
-	}
-	return flooded;
-}
-
-/*
- * The guest writes gfn, one of its page tables (its walk w allowed the
- * write). Caller holds the MMU lock.
- */
-static void page_table_write(struct vcpu *v, gva_t gva,
-			     const struct gpt_walk *w, gfn_t gfn, bool user)
-{
-	struct partition *p = v->part;
-	struct emu_ctx e = {.v = v, .user = user};
-	struct emu_ops ops = emu_ops;
-	struct emu_insn insn;
-	struct emu_regs regs;
-	enum emu_mode mode = emu_mode_now();
-	bool on_path = on_walk_path(v, w, gfn);
-	enum emu_result r;
-
-	if (write_flooded(p, gfn) && !on_path) {
-		/* Written like data, not used like a table: stop
-		 * shadowing it, and let the write go through directly. */
-		mmu_zap_gfn(p, gfn, &v->mmu.rmap_cache);
-		p->stats.shadow_unshadowed++;
-		return;
-	}
-	gpt_ctx_of(v, &e.gctx);
-	ops.opaque = &e;
-	regs_from_guest(v, &regs);
-	r = emu_decode(mode, &regs, &ops, &insn);
-	/* The instruction at RIP must be the one that faulted: one writing
-	 * the faulting address. Otherwise the write was the processor's own
-	 * (a descriptor's accessed bit, say), or another vCPU changed the
-	 * code since: nothing to emulate. */
-	if (r == EMU_DONE &&
-	    (!insn.mem_write || gva - insn.linear >= insn.mem_size))
-		r = EMU_UNHANDLED;
-	if (r == EMU_DONE)
-		r = emu_execute(mode, &regs, &ops, &insn);
-	switch (r) {
-	case EMU_DONE:
-		regs_to_guest(v, &regs);
-		p->stats.shadow_emulated_writes++;
-		return;
-	case EMU_FAULTED:
-		return; /* the guest's #PF is injected, or p stopped */
-	case EMU_UNHANDLED:
-		if (on_path) {
-			stop_unemulated(v, &insn, gfn << PAGE_SHIFT);
-			return;
-		}
-		mmu_zap_gfn(p, gfn, &v->mmu.rmap_cache);
-		p->stats.shadow_unshadowed++;
-		return;
-	}
 }
 
 int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
@@ -839,12 +516,12 @@ int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
 	}
 	if (v->mmu.gmode != MMU_GMODE_4LEVEL)
 		gva = (u32)gva;
-	gpt_ctx_of(v, &ctx);
+	mmu_gpt_ctx(v, &ctx);
 	mmu_lock(v->part);
 	ret = gpt_walk(&ctx, gva, &acc, &w);
 	mmu_unlock(v->part);
 	if (ret == GPT_FAULT) {
-		inject_pf(v, gva, w.error_code);
+		mmu_inject_pf(v, gva, w.error_code);
 		return MMU_XLATE_FAULT;
 	}
 	if (ret || !gpa_to_hva(v->part, w.gpa))
@@ -898,7 +575,7 @@ static enum fault_outcome fault_locked(struct vcpu *v, gva_t gva, u32 ec,
 	if (v->mmu.gmode == MMU_GMODE_NONPAGING) {
 		gpa = (u32)gva;
 	} else {
-		gpt_ctx_of(v, &ctx);
+		mmu_gpt_ctx(v, &ctx);
 		if (v->mmu.gmode != MMU_GMODE_4LEVEL)
 			gva = (u32)gva;
 		ret = gpt_walk(&ctx, gva, &acc, &w);
@@ -923,14 +600,14 @@ static enum fault_outcome fault_locked(struct vcpu *v, gva_t gva, u32 ec,
 		gfn_t gfn = gpa >> PAGE_SHIFT;
 
 		if (wp && !delivering) {
-			page_table_write(v, gva, wp, gfn, acc.user);
+			mmu_page_table_write(v, gva, wp, gfn, acc.user);
 			return FAULT_FIXED;
 		}
 		/* Paging is off, so nothing uses it as a table right now;
 		 * or the processor wrote it delivering an event (pushing
 		 * onto the stack), which is no instruction to emulate:
 		 * stop shadowing it and let the write through. */
-		if (wp && on_walk_path(v, wp, gfn)) {
+		if (wp && mmu_on_walk_path(v, wp, gfn)) {
 			*bad_gpa = ~1ULL;
 			return FAULT_STOP;
 		}
@@ -980,7 +657,7 @@ void mmu_page_fault(struct vcpu *v, gva_t gva, u32 ec)
 	case FAULT_GUEST:
 		__atomic_fetch_add(&p->stats.guest_page_faults, 1,
 				   __ATOMIC_RELAXED);
-		inject_pf(v, gva, guest_ec);
+		mmu_inject_pf(v, gva, guest_ec);
 		break;
 	case FAULT_STOP:
 		if (bad_gpa == ~1ULL)

@@ -92,6 +92,21 @@ void mmu_commit(struct partition *p);
 void mmu_get_root(struct mmu_page *sp);
 void mmu_put_root(struct partition *p, struct mmu_page *sp);
 
+/* vmm/mmu_fault.c: the guest's paging state as the walker wants it, its
+ * reads of guest entries (all ones beyond RAM), and injecting its #PF. */
+struct gpt_ctx;
+struct gpt_walk;
+void mmu_gpt_ctx(struct vcpu *v, struct gpt_ctx *ctx);
+int mmu_read_gpte(void *opaque, gpa_t gpa, u64 *val, u32 size);
+void mmu_inject_pf(struct vcpu *v, gva_t gva, u32 error_code);
+
+/* vmm/mmu_ptwrite.c: the guest writes gfn, one of its page tables, at
+ * gva (its walk w allowed the write); and whether gfn is one of the
+ * tables w went through. */
+void mmu_page_table_write(struct vcpu *v, gva_t gva, const struct gpt_walk *w,
+			  gfn_t gfn, bool user);
+bool mmu_on_walk_path(struct vcpu *v, const struct gpt_walk *w, gfn_t gfn);
+
 /* Audit now if the period (mmu_audit=) says so. Takes the lock itself:
  * call it after mmu_unlock. */
 void mmu_audit_tick(struct partition *p);

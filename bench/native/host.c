@@ -143,6 +143,21 @@ void ipi_handle(void)
 /* ------------------------------------------------------------------ */
 /* Tripwires: none of these may happen in the benchmark */
 
+/* Guest registers: only an emulated page-table write reads them, and the
+ * benchmark guest never writes its page tables. */
+u64 vmexit_read_gpr(struct vcpu *v, u32 n)
+{
+	(void)v;
+	bench_die("Shade read guest register %u: emulating a write", n);
+}
+
+void vmexit_write_gpr(struct vcpu *v, u32 n, u64 val)
+{
+	(void)v;
+	(void)val;
+	bench_die("Shade wrote guest register %u: emulating a write", n);
+}
+
 void vmexit_inject_exception(u8 vector, bool has_error, u32 error)
 {
 	(void)has_error;

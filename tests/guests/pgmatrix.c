@@ -48,6 +48,10 @@
  * first 4 MiB, user-accessible, in every mode; TARGET_PA at 8 MiB.
  * This file is past 800 lines because the matrix is one scenario: the
  * groups share the target table, the probe and the output format.
+*
+ * Past 800 lines: a guest is one file (tests/guests/guests.mk), and the
+ * mode set-up, the probes and the output share the table builders; every
+ * function is short.
  */
 #include "guest.h"
 

@@ -40,6 +40,10 @@
  * and tables filled with pseudo-random entries (leaves kept inside a
  * scratch area of RAM) and random reads and writes, "touches=N" per
  * round (default 1500), "rounds=N" (default 3), re-randomized between.
+*
+ * Past 800 lines: a guest is one file (tests/guests/guests.mk), and the
+ * walk model, the per-mode table builders and the storm share its state;
+ * each part is a short function of its own.
  */
 #include "guest.h"
 #include "paging.h"

@@ -25,6 +25,10 @@
  *    every level read and written through the window, and the root's own
  *    self entry written through itself: made read-only (the window must
  *    then fault on writes), restored, and finally removed.
+*
+ * Past 800 lines: a guest is one file (tests/guests/guests.mk), and its
+ * five parts share the address-space helpers; each part is a short
+ * function of its own.
  */
 #include "guest.h"
 #include "paging.h"

@@ -23,6 +23,10 @@ extern bool vmx_selftest_bad_guest_state;
 /* Helpers for handlers. */
 void vmexit_skip_instruction(void);
 void vmexit_inject_exception(u8 vector, bool has_error, u32 error);
+/* General register n in encoding order (0 RAX ... 4 RSP ... 15 R15);
+ * RSP lives in the VMCS. */
+u64 vmexit_read_gpr(struct vcpu *v, u32 n);
+void vmexit_write_gpr(struct vcpu *v, u32 n, u64 val);
 /* CPL of the guest (its SS.DPL, SDM 3A 5.5). */
 u32 vmexit_guest_cpl(void);
 
