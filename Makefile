@@ -137,9 +137,14 @@ UNIT_DEPS_test_config  := vmm/config.c lib/cmdline.c lib/format.c
 UNIT_DEPS_test_loader  := vmm/loader.c vmm/loader_segments.c lib/format.c
 UNIT_DEPS_test_gpt     := vmm/gpt.c
 UNIT_DEPS_test_emulate := vmm/emulate.c
+UNIT_DEPS_test_vtime   := vmm/vtime.c
+UNIT_DEPS_test_vlegacy := vmm/vpic.c vmm/vpit.c vmm/vrtc.c vmm/vmisc.c \
+	vmm/vtime.c
 UNIT_DEPS_test_dirty_bitmap := dirtylog/dirty_bitmap.c
 UNIT_DEPS_test_bootinfo_build := vmm/bootinfo_build.c vmm/loader.c \
-	vmm/loader_segments.c boot/mb2.c boot/mb1.c lib/format.c
+	vmm/loader_segments.c vmm/vacpi_tables.c boot/mb2.c boot/mb1.c \
+	lib/format.c
+UNIT_DEPS_test_vacpi   := vmm/vacpi_tables.c arch/x86/acpi.c lib/format.c
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))

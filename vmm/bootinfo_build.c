@@ -23,6 +23,7 @@
 #include "bootinfo.h"
 #include "loader.h"
 #include "loader_internal.h"
+#include "vacpi.h"
 
 #define LOADER_NAME "Shade"
 #define INFO_ALIGN  8
@@ -80,7 +81,12 @@ static u64 str_bytes(const char *s)
  *				entries {u64 base_addr, u64 length,
  *				u32 type, u32 reserved}
  *	  3 module		u32 mod_start, u32 mod_end, u8 string[]
+ *	 14 ACPI old RSDP	the first 20 bytes of the RSDP (ACPI 1.0)
+ *	 15 ACPI new RSDP	the whole 36-byte RSDP (ACPI 2.0+)
  *	end tag: type 0, size 8
+ * The two ACPI tags carry copies of the RSDP that vmm/vacpi.c puts at
+ * VACPI_RSDP_GPA (the same bytes: vacpi_rsdp_build()), as GRUB passes
+ * the firmware's.
  */
 #define MB2I_HEADER_SIZE     8
 #define MB2I_TAG_SIZE	     8
@@ -90,6 +96,8 @@ static u64 str_bytes(const char *s)
 #define MB2I_TAG_MODULE	     3
 #define MB2I_TAG_MEMINFO     4
 #define MB2I_TAG_MMAP	     6
+#define MB2I_TAG_ACPI_OLD    14
+#define MB2I_TAG_ACPI_NEW    15
 #define MB2I_MEMINFO_DATA    8
 #define MB2I_MMAP_HEAD	     8 /* entry_size, entry_version */
 #define MB2I_MMAP_ENTRY	     24
@@ -114,6 +122,8 @@ static u64 mb2_info_size(const struct loader_module *mods, u32 nmods,
 	for (u32 i = 0; i < nmods; i++)
 		size += mb2_tag_bytes(MB2I_MODULE_HEAD +
 				      str_bytes(mods[i].cmdline));
+	size += mb2_tag_bytes(VACPI_RSDP_V1_LEN);
+	size += mb2_tag_bytes(VACPI_RSDP_LEN);
 	return size + MB2I_TAG_SIZE;
 }
 
@@ -191,6 +201,22 @@ static void mb2_put_memory(struct info_writer *w, u64 ram_bytes)
 	mb2_tag_close(w, t);
 }
 
+static void mb2_put_acpi(struct info_writer *w)
+{
+	u8 rsdp[VACPI_RSDP_LEN];
+	u64 t;
+
+	vacpi_rsdp_build(rsdp);
+	t = mb2_tag_open(w, MB2I_TAG_ACPI_OLD);
+	memcpy(w->buf + w->pos, rsdp, VACPI_RSDP_V1_LEN);
+	w->pos += VACPI_RSDP_V1_LEN;
+	mb2_tag_close(w, t);
+	t = mb2_tag_open(w, MB2I_TAG_ACPI_NEW);
+	memcpy(w->buf + w->pos, rsdp, VACPI_RSDP_LEN);
+	w->pos += VACPI_RSDP_LEN;
+	mb2_tag_close(w, t);
+}
+
 static u64 mb2_build(const struct loader_module *mods, u32 nmods,
 		     const char *cmdline, u64 ram_bytes, u8 *buf)
 {
@@ -207,6 +233,7 @@ static u64 mb2_build(const struct loader_module *mods, u32 nmods,
 		put_string(&w, mods[i].cmdline);
 		mb2_tag_close(&w, t);
 	}
+	mb2_put_acpi(&w);
 	mb2_tag_close(&w, mb2_tag_open(&w, MB2I_TAG_END));
 	t = w.pos;
 	w.pos = 0;

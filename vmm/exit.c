@@ -20,6 +20,7 @@
 #include "printk.h"
 #include "kstring.h"
 #include "tsc.h"
+#include "vplatform.h"
 
 #define CPUID_HV_BASE	  0x40000000
 #define CPUID_HV_LAST	  0x4fffffff
@@ -31,12 +32,19 @@
 
 /* Leaf 1 ECX bits hidden from guests: Shade does not virtualize them
  * (yet). VMX is hidden by the contract; XSAVE/AVX because the guest
- * cannot set CR4.OSXSAVE; x2APIC, TSC-deadline and PCID until the virtual
- * platform and shadow MMU support them; MONITOR because MWAIT exits. */
-#define CPUID_1_ECX_HIDDEN                                                    \
-	(CPUID_1_ECX_VMX | BIT(3) /* MONITOR */ | BIT(6) /* SMX */ |          \
-	 BIT(17) /* PCID */ | CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE | \
-	 BIT(26) /* XSAVE */ | BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */)
+ * cannot set CR4.OSXSAVE; PCID until the shadow MMU supports it; MONITOR
+ * because MWAIT exits. x2APIC and the TSC-deadline timer are the virtual
+ * local APIC's (vmm/vlapic.c), whatever the host has. */
+#define CPUID_1_ECX_HIDDEN                                                  \
+	(CPUID_1_ECX_VMX | BIT(3) /* MONITOR */ | BIT(6) /* SMX */ |        \
+	 BIT(17) /* PCID */ | BIT(26) /* XSAVE */ | BIT(27) /* OSXSAVE */ | \
+	 BIT(28) /* AVX */)
+#define CPUID_1_ECX_SHOWN (CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE)
+#define CPUID_1_EDX_APIC  BIT(9)
+#define CPUID_6_EAX_ARAT  BIT(2) /* the APIC timer runs in every C-state */
+#define CPUID_TOPOLOGY	  0xb	 /* x2APIC topology (SDM 2A CPUID) */
+#define TOPO_LEVEL_SMT	  1
+#define TOPO_LEVEL_CORE	  2
 /* Leaf 7 EBX: SMEP (7), INVPCID (10), SMAP (20), AVX2 (5), AVX-512 */
 #define CPUID_7_EBX_HIDDEN                                                   \
 	(BIT(5) | BIT(7) | BIT(10) | BIT(16) | BIT(17) | BIT(20) | BIT(21) | \
@@ -119,6 +127,26 @@ u32 vmexit_guest_cpl(void)
 	return (vmread(GUEST_SS_AR_BYTES) >> AR_DPL_SHIFT) & 3;
 }
 
+/*
+ * Leaf 0xB: the partition's vCPUs as the cores of one package, one
+ * thread each; EDX is the vCPU's x2APIC ID, its index (vmm/vlapic.c).
+ */
+static struct cpuid_regs cpuid_topology(struct vcpu *v, u32 sub)
+{
+	u32 ncpus = v->part->cfg.ncpus, shift = 0;
+	struct cpuid_regs c = {0, 0, sub & 0xff, v->index};
+
+	while ((1U << shift) < ncpus)
+		shift++;
+	if (sub == 0)
+		c = (struct cpuid_regs){0, 1, (TOPO_LEVEL_SMT << 8) | sub,
+					v->index};
+	else if (sub == 1)
+		c = (struct cpuid_regs){shift, ncpus,
+					(TOPO_LEVEL_CORE << 8) | sub, v->index};
+	return c;
+}
+
 static void exit_cpuid(struct vcpu *v)
 {
 	struct guest_regs *r = regs_of(v);
@@ -128,16 +156,26 @@ static void exit_cpuid(struct vcpu *v)
 	if (leaf == CPUID_HV_BASE) {
 		c = (struct cpuid_regs){CPUID_HV_MAX_LEAF, SIG_EBX, SIG_ECX, 0};
 	} else if (leaf == CPUID_HV_TIMING) {
-		/* Guests measure time with RDTSC, which does not exit. */
+		/* Guests measure time with RDTSC, which does not exit; the
+		 * APIC timer's input clock is fixed (vlapic.h). */
 		c.eax = (u32)tsc_khz();
+		c.ebx = VLAPIC_BUS_HZ / 1000;
 	} else if (leaf < CPUID_HV_BASE || leaf > CPUID_HV_LAST) {
 		c = cpuid(leaf, sub);
 		if (leaf == 1) {
 			c.ecx = (c.ecx & ~CPUID_1_ECX_HIDDEN) |
-				CPUID_1_ECX_HYPERVISOR;
+				CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_SHOWN;
+			/* APIC: present while IA32_APIC_BASE.EN is set. */
+			c.edx &= ~CPUID_1_EDX_APIC;
+			if (v->lapic.apic_base & APIC_BASE_ENABLE)
+				c.edx |= CPUID_1_EDX_APIC;
 			/* APIC ID and logical count: the vCPU's own. */
 			c.ebx = (c.ebx & 0x0000ffff) | (v->index << 24) |
 				(v->part->cfg.ncpus << 16);
+		} else if (leaf == 6) {
+			c.eax |= CPUID_6_EAX_ARAT;
+		} else if (leaf == CPUID_TOPOLOGY) {
+			c = cpuid_topology(v, sub);
 		} else if (leaf == 7 && sub == 0) {
 			c.ebx &= ~CPUID_7_EBX_HIDDEN;
 			c.ecx = 0;
@@ -312,6 +350,16 @@ static void mov_to_cr(struct vcpu *v, u32 cr, u64 val)
 	case 4:
 		set_cr4(v, val);
 		return;
+	case 8:
+		/* CR8 is the local APIC's TPR (64-bit mode only): the
+		 * virtual one, never the processor's. */
+		if (val > 15) {
+			inject_gp();
+			return;
+		}
+		vlapic_write_cr8(v, val);
+		vmexit_skip_instruction();
+		return;
 	default:
 		vmexit_inject_exception(VECTOR_UD, false, 0);
 	}
@@ -328,7 +376,8 @@ static void exit_cr_access(struct vcpu *v)
 		return;
 	case CR_TYPE_MOV_FROM:
 		/* Only CR3 (and CR8 in 64-bit mode) reads exit. */
-		vmexit_write_gpr(v, CR_QUAL_REG(q), cr == 3 ? v->cr3 : 0);
+		vmexit_write_gpr(v, CR_QUAL_REG(q),
+				 cr == 3 ? v->cr3 : vlapic_read_cr8(v));
 		vmexit_skip_instruction();
 		return;
 	case CR_TYPE_CLTS:
@@ -472,7 +521,11 @@ static void exit_msr(struct vcpu *v, bool write)
 		vmexit_inject_exception(VECTOR_GP, true, 0);
 		return;
 	}
-	ok = write ? msr_write(v, msr, val) : msr_read(v, msr, &val);
+	if (vlapic_handles_msr(msr))
+		ok = write ? vlapic_msr_write(v, msr, val)
+			   : vlapic_msr_read(v, msr, &val);
+	else
+		ok = write ? msr_write(v, msr, val) : msr_read(v, msr, &val);
 	if (!ok) {
 		vmexit_inject_exception(VECTOR_GP, true, 0);
 		return;
@@ -494,36 +547,54 @@ static void exit_wrmsr(struct vcpu *v)
 	exit_msr(v, true);
 }
 
-/* HLT: the vCPU stops running until something wakes it; a partition
- * whose vCPUs have all halted stops. */
+/*
+ * HLT. With interrupts on, the vCPU waits in the HLT activity state for
+ * an interrupt (vmm/vintr.c); with them off it halts for good. When no
+ * vCPU of the partition runs and none can be woken (no timer armed, no
+ * interrupt pending), nothing ever will: the partition stops.
+ */
 static void exit_hlt(struct vcpu *v)
 {
 	struct partition *p = v->part;
-	bool all_halted = true, irq_on = false;
+	bool irq_on = vmread(GUEST_RFLAGS) & X86_RFLAGS_IF;
+	bool all_halted = true, some_irq_on = false;
 
 	vmexit_skip_instruction();
-	spin_lock(&p->lock);
-	v->state = (vmread(GUEST_RFLAGS) & X86_RFLAGS_IF) ? VCPU_HALTED_IRQ_ON
-							  : VCPU_HALTED_IRQ_OFF;
-	for (u32 i = 0; i < p->cfg.ncpus; i++) {
-		enum vcpu_state s = p->vcpus[i].state;
-
-		if (s == VCPU_RUNNABLE)
-			all_halted = false;
-		if (s == VCPU_HALTED_IRQ_ON)
-			irq_on = true;
+	if (irq_on) {
+		vintr_halt(v);
+	} else {
+		spin_lock(&p->lock);
+		v->state = VCPU_HALTED_IRQ_OFF;
+		spin_unlock(&p->lock);
 	}
-	spin_unlock(&p->lock);
-	/* Nothing can wake a halted vCPU yet (no virtual interrupts before
-	 * the virtual platform exists), so a partition whose vCPUs have all
-	 * halted is done either way; the message says which it was. */
+	/* Without p->lock: vintr_can_wake() takes the devices' lock, which
+	 * a device's handler holds when it stops the partition. A vCPU that
+	 * sends an IPI and then halts set the IRR bit before its halt, so
+	 * the last vCPU to halt sees it. */
+	for (u32 i = 0; i < p->cfg.ncpus && all_halted; i++) {
+		struct vcpu *u = &p->vcpus[i];
+		bool runnable = __atomic_load_n(&u->state, __ATOMIC_ACQUIRE) ==
+				VCPU_RUNNABLE;
+
+		if (runnable &&
+		    (!__atomic_load_n(&u->halted, __ATOMIC_ACQUIRE) ||
+		     vintr_can_wake(u)))
+			all_halted = false;
+		some_irq_on |= runnable;
+	}
 	if (all_halted)
-		partition_stop(
-			p, STATUS_ALL_HALTED, "%s",
-			irq_on ? "all vCPUs halted; some with interrupts "
-				 "enabled, but no virtual interrupt source "
-				 "exists yet"
-			       : "all vCPUs halted with interrupts disabled");
+		partition_stop(p, STATUS_ALL_HALTED, "%s",
+			       some_irq_on ? "all vCPUs halted; those with "
+					     "interrupts enabled have no timer "
+					     "armed and no interrupt pending"
+					   : "all vCPUs halted with interrupts "
+					     "disabled");
+}
+
+/* The guest can take an interrupt now: vintr_prepare_entry() injects it. */
+static void exit_interrupt_window(struct vcpu *v)
+{
+	(void)v;
 }
 
 static void exit_invlpg(struct vcpu *v)
@@ -591,6 +662,7 @@ static const exit_handler_t exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = exit_exception,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
 	[EXIT_REASON_CPUID] = exit_cpuid,
 	[EXIT_REASON_GETSEC] = exit_undefined,
 	[EXIT_REASON_HLT] = exit_hlt,

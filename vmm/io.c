@@ -7,6 +7,7 @@
  *			LSR always reads "transmitter empty"
  *	0xe9		bytes go to the partition console (the Bochs idiom)
  *	0xf4		a write of V (any width) stops the partition, status V
+ *	port_map[]	the legacy PC devices (include/vlegacy.h)
  *	anything else	reads all ones, writes are ignored; the first access
  *			to each port is logged once per partition
  *
@@ -21,6 +22,7 @@
 #include "x86.h"
 #include "printk.h"
 #include "kstring.h"
+#include "vlegacy.h"
 
 /* I/O exit qualification (SDM 3C table 28-5) */
 #define IO_QUAL_SIZE(q) (((q)&7) + 1)
@@ -150,13 +152,82 @@ static void log_unassigned(struct vcpu *v, u16 port)
 	spin_unlock(&p->ports_lock);
 }
 
+static u32 console_in(struct vcpu *v, u16 port, u32 size)
+{
+	(void)size;
+	if (port == PORT_E9)
+		return PORT_E9;
+	return uart_read(v->part, port - UART_BASE);
+}
+
+static bool console_out(struct vcpu *v, u16 port, u32 size, u32 val)
+{
+	(void)size;
+	if (port == PORT_E9)
+		pconsole_putc(v->part, (char)val);
+	else
+		uart_write(v->part, port - UART_BASE, (u8)val);
+	return true;
+}
+
+static u32 exit_port_in(struct vcpu *v, u16 port, u32 size)
+{
+	(void)v;
+	(void)port;
+	return size == 4 ? 0xffffffff : (1U << (8 * size)) - 1;
+}
+
+static bool exit_port_out(struct vcpu *v, u16 port, u32 size, u32 val)
+{
+	(void)port;
+	(void)size;
+	partition_exit(v->part, val);
+	return false;
+}
+
+/*
+ * Who answers which port (docs/platform.md): the contract's console and
+ * exit ports, then the legacy PC devices (include/vlegacy.h). in()
+ * returns the value, out() false when the access stopped the partition.
+ */
+struct port_range {
+	u16 first, last;
+	u32 (*in)(struct vcpu *v, u16 port, u32 size);
+	bool (*out)(struct vcpu *v, u16 port, u32 size, u32 val);
+};
+
+static const struct port_range port_map[] = {
+	{0x020, 0x021, vpic_in, vpic_out},   /* 8259 master */
+	{0x040, 0x043, vpit_in, vpit_out},   /* 8254 */
+	{0x060, 0x060, vmisc_in, vmisc_out}, /* keyboard controller data */
+	{0x061, 0x061, vpit_in, vpit_out},   /* PIT channel 2 gate */
+	{0x064, 0x064, vmisc_in, vmisc_out}, /* keyboard controller */
+	{0x070, 0x071, vrtc_in, vrtc_out},   /* CMOS RTC */
+	{0x092, 0x092, vmisc_in, vmisc_out}, /* system control port A */
+	{0x0a0, 0x0a1, vpic_in, vpic_out},   /* 8259 slave */
+	{PORT_E9, PORT_E9, console_in, console_out},
+	{PORT_EXIT, PORT_EXIT, exit_port_in, exit_port_out},
+	{UART_BASE, UART_LAST, console_in, console_out},
+	{0x4d0, 0x4d1, vpic_in, vpic_out},			/* ELCR */
+	{VPM_BASE_PORT, VPM_TMR_PORT + 3, vmisc_in, vmisc_out}, /* ACPI PM */
+	{0xcf9, 0xcf9, vmisc_in, vmisc_out}, /* reset control */
+};
+
+static const struct port_range *port_lookup(u16 port)
+{
+	for (u32 i = 0; i < ARRAY_SIZE(port_map); i++)
+		if (port >= port_map[i].first && port <= port_map[i].last)
+			return &port_map[i];
+	return NULL;
+}
+
 /* One IN of `size` bytes; returns the value. */
 static u32 port_in(struct vcpu *v, u16 port, u32 size)
 {
-	if (port >= UART_BASE && port <= UART_LAST)
-		return uart_read(v->part, port - UART_BASE);
-	if (port == PORT_E9)
-		return PORT_E9;
+	const struct port_range *r = port_lookup(port);
+
+	if (r)
+		return r->in(v, port, size);
 	log_unassigned(v, port);
 	return size == 4 ? 0xffffffff : (1U << (8 * size)) - 1;
 }
@@ -164,17 +235,11 @@ static u32 port_in(struct vcpu *v, u16 port, u32 size)
 /* One OUT; returns false if the partition stopped. */
 static bool port_out(struct vcpu *v, u16 port, u32 size, u32 val)
 {
-	(void)size;
-	if (port >= UART_BASE && port <= UART_LAST) {
-		uart_write(v->part, port - UART_BASE, (u8)val);
-	} else if (port == PORT_E9) {
-		pconsole_putc(v->part, (char)val);
-	} else if (port == PORT_EXIT) {
-		partition_exit(v->part, val);
-		return false;
-	} else {
-		log_unassigned(v, port);
-	}
+	const struct port_range *r = port_lookup(port);
+
+	if (r)
+		return r->out(v, port, size, val);
+	log_unassigned(v, port);
 	return true;
 }
 

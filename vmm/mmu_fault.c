@@ -40,6 +40,7 @@
 #include "kstring.h"
 #include "printk.h"
 #include "format.h"
+#include "vplatform.h"
 
 /* Spare rmap descriptors a vCPU keeps between faults. */
 #define RMAP_CACHE_KEEP 32
@@ -502,7 +503,7 @@ void mmu_inject_pf(struct vcpu *v, gva_t gva, u32 error_code)
 	vmexit_inject_exception(VECTOR_PAGE_FAULT, true, error_code);
 }
 
-int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
+int mmu_translate_any(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
 {
 	struct gpt_access acc = {.write = write,
 				 .user = vmexit_guest_cpl() == 3};
@@ -512,7 +513,7 @@ int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
 
 	if (v->mmu.gmode == MMU_GMODE_NONPAGING) {
 		*gpa = (u32)gva;
-		return gpa_to_hva(v->part, *gpa) ? 0 : -EFAULT;
+		return 0;
 	}
 	if (v->mmu.gmode != MMU_GMODE_4LEVEL)
 		gva = (u32)gva;
@@ -524,29 +525,23 @@ int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
 		mmu_inject_pf(v, gva, w.error_code);
 		return MMU_XLATE_FAULT;
 	}
-	if (ret || !gpa_to_hva(v->part, w.gpa))
+	if (ret)
 		return -EFAULT;
 	*gpa = w.gpa;
 	return 0;
 }
 
+int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa)
+{
+	int ret = mmu_translate_any(v, gva, write, gpa);
+
+	if (!ret && !gpa_to_hva(v->part, *gpa))
+		return -EFAULT;
+	return ret;
+}
+
 /* ------------------------------------------------------------------ */
 /* The page-fault exit */
-
-static void stop_outside_ram(struct vcpu *v, gva_t gva, gpa_t gpa)
-{
-	if (v->mmu.gmode == MMU_GMODE_NONPAGING)
-		partition_stop(v->part, STATUS_UNHANDLED,
-			       "vCPU %u: access to guest-physical %#lx, "
-			       "outside the partition's RAM, at RIP %#lx",
-			       v->index, gpa, vmread(GUEST_RIP));
-	else
-		partition_stop(v->part, STATUS_UNHANDLED,
-			       "vCPU %u: access to guest-physical %#lx "
-			       "(virtual %#lx), outside the partition's RAM, "
-			       "at RIP %#lx",
-			       v->index, gpa, gva, vmread(GUEST_RIP));
-}
 
 static void *rmap_desc_alloc(size_t size)
 {
@@ -554,7 +549,13 @@ static void *rmap_desc_alloc(size_t size)
 }
 
 /* Handle the fault with the MMU lock held; returns what to do after. */
-enum fault_outcome { FAULT_FIXED, FAULT_GUEST, FAULT_STOP, FAULT_OOM };
+enum fault_outcome {
+	FAULT_FIXED,
+	FAULT_GUEST,
+	FAULT_STOP,
+	FAULT_OOM,
+	FAULT_MMIO
+};
 
 static enum fault_outcome fault_locked(struct vcpu *v, gva_t gva, u32 ec,
 				       bool delivering, u32 *guest_ec,
@@ -593,8 +594,10 @@ static enum fault_outcome fault_locked(struct vcpu *v, gva_t gva, u32 ec,
 		wp = &w;
 	}
 	if (!gpa_to_hva(p, gpa)) {
+		/* Device memory (or nothing): never mapped in the shadow
+		 * tables, every access is emulated (vmm/mmio.c). */
 		*bad_gpa = gpa;
-		return FAULT_STOP;
+		return FAULT_MMIO;
 	}
 	if (acc.write && mmu_gfn_tracked(p, gpa >> PAGE_SHIFT)) {
 		gfn_t gfn = gpa >> PAGE_SHIFT;
@@ -666,16 +669,17 @@ void mmu_page_fault(struct vcpu *v, gva_t gva, u32 ec)
 				       "%#lx wrote a page table that maps "
 				       "itself (%#lx)",
 				       v->index, vmread(GUEST_RIP), gva);
-		else if (bad_gpa == ~0ULL)
+		else
 			partition_stop(p, STATUS_UNHANDLED,
 				       "vCPU %u: page walk for %#lx failed "
 				       "at RIP %#lx",
 				       v->index, gva, vmread(GUEST_RIP));
-		else
-			stop_outside_ram(v, gva, bad_gpa);
 		break;
 	case FAULT_OOM:
 		stop_oom(v);
+		break;
+	case FAULT_MMIO:
+		mmio_fault(v, gva, bad_gpa, ec);
 		break;
 	}
 	mmu_audit_tick(p);

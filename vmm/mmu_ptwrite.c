@@ -22,7 +22,6 @@
 #include "vmcs.h"
 #include "vmx.h"
 #include "kstring.h"
-#include "format.h"
 #include "printk.h"
 
 /* Emulated writes to a page table, with no fault walking through it in
@@ -192,57 +191,18 @@ static const struct emu_ops emu_ops = {
 	.cmpxchg = emu_cmpxchg,
 };
 
-static enum emu_mode emu_mode_now(void)
-{
-	u64 cs_ar = vmread(GUEST_CS_AR_BYTES);
-
-	if (cs_ar & BIT(13))
-		return EMU_MODE_64;
-	return (cs_ar & BIT(14)) ? EMU_MODE_32 : EMU_MODE_16;
-}
-
-static void regs_from_guest(struct vcpu *v, struct emu_regs *r)
-{
-	static const u32 base_field[6] = {GUEST_ES_BASE, GUEST_CS_BASE,
-					  GUEST_SS_BASE, GUEST_DS_BASE,
-					  GUEST_FS_BASE, GUEST_GS_BASE};
-
-	for (u32 n = 0; n < 16; n++)
-		r->gpr[n] = vmexit_read_gpr(v, n);
-	r->rip = vmread(GUEST_RIP);
-	r->rflags = vmread(GUEST_RFLAGS);
-	for (u32 s = 0; s < 6; s++)
-		r->seg_base[s] = vmread(base_field[s]);
-}
-
-static void regs_to_guest(struct vcpu *v, const struct emu_regs *r)
-{
-	for (u32 n = 0; n < 16; n++)
-		vmexit_write_gpr(v, n, r->gpr[n]);
-	vmwrite(GUEST_RIP, r->rip);
-	vmwrite(GUEST_RFLAGS, r->rflags);
-	/* Completing an instruction ends STI/MOV-SS blocking. */
-	vmwrite(GUEST_INTERRUPTIBILITY_INFO,
-		vmread(GUEST_INTERRUPTIBILITY_INFO) & ~3ULL);
-}
-
 static void stop_unemulated(struct vcpu *v, const struct emu_insn *insn,
 			    gpa_t gpa)
 {
-	char bytes[3 * EMU_MAX_INSN_LEN + 1];
-	u32 n = 0;
+	char bytes[EMU_BYTES_BUF];
 
-	bytes[0] = 0;
-	for (u32 i = 0; i < insn->nbytes && i < EMU_MAX_INSN_LEN; i++)
-		n += ksnprintf(bytes + n, sizeof(bytes) - n, "%s%02x",
-			       i ? " " : "", insn->bytes[i]);
 	partition_stop(v->part, STATUS_UNHANDLED,
 		       "vCPU %u: the instruction at RIP %#lx (bytes %s) "
 		       "writes the page table at guest-physical %#lx through "
 		       "a mapping that the same table provides, and Shade "
 		       "cannot emulate it",
-		       v->index, vmread(GUEST_RIP), n ? bytes : "unreadable",
-		       gpa);
+		       v->index, vmread(GUEST_RIP),
+		       vmexit_emu_bytes(insn, bytes, sizeof(bytes)), gpa);
 }
 
 /* Is gfn one of the guest tables the walk went through (not counting the
@@ -285,7 +245,7 @@ void mmu_page_table_write(struct vcpu *v, gva_t gva, const struct gpt_walk *w,
 	struct emu_ops ops = emu_ops;
 	struct emu_insn insn;
 	struct emu_regs regs;
-	enum emu_mode mode = emu_mode_now();
+	enum emu_mode mode = vmexit_emu_mode();
 	bool on_path = mmu_on_walk_path(v, w, gfn);
 	enum emu_result r;
 
@@ -298,7 +258,7 @@ void mmu_page_table_write(struct vcpu *v, gva_t gva, const struct gpt_walk *w,
 	}
 	mmu_gpt_ctx(v, &e.gctx);
 	ops.opaque = &e;
-	regs_from_guest(v, &regs);
+	vmexit_emu_regs_load(v, &regs);
 	r = emu_decode(mode, &regs, &ops, &insn);
 	/* The instruction at RIP must be the one that faulted: one writing
 	 * the faulting address. Otherwise the write was the processor's own
@@ -311,7 +271,7 @@ void mmu_page_table_write(struct vcpu *v, gva_t gva, const struct gpt_walk *w,
 		r = emu_execute(mode, &regs, &ops, &insn);
 	switch (r) {
 	case EMU_DONE:
-		regs_to_guest(v, &regs);
+		vmexit_emu_regs_store(v, &regs);
 		p->stats.shadow_emulated_writes++;
 		return;
 	case EMU_FAULTED:

@@ -15,6 +15,7 @@
 #include "vmm.h"
 #include "config.h"
 #include "loader.h"
+#include "vplatform.h"
 #include "percpu.h"
 #include "ipi.h"
 #include "heap.h"
@@ -273,9 +274,14 @@ static int create_one(const struct boot_info *bi, u32 i, struct partition *p)
 	if (!p->ports_seen || mmu_init(p) ||
 	    load_guest(p, bi, i, &l->img, l->mods, l->mod_index, l->nmods,
 		       &l->plan) ||
-	    setup_vcpus(p, &l->img, &l->plan)) {
-		pr_err("partition '%s': out of host memory while loading it",
+	    setup_vcpus(p, &l->img, &l->plan) || vplatform_init(p)) {
+		pr_err("partition '%s': could not be set up (out of host "
+		       "memory, or see above)",
 		       name);
+		/* Its CPUs run nothing: no vCPU of it stays pinned. */
+		for (u32 c = 0; p->vcpus && c < p->cfg.ncpus; c++)
+			if (percpu[p->vcpus[c].pcpu].vcpu == &p->vcpus[c])
+				percpu[p->vcpus[c].pcpu].vcpu = NULL;
 		memslot_free(&p->slots[0]);
 		kfree(p->ports_seen);
 		return -ENOMEM;

@@ -11,7 +11,9 @@
  * Interrupts are off while Shade runs the loop and during VM entry. An
  * external interrupt (one of Shade's IPIs) causes a VM exit and stays
  * pending in the local APIC; the loop then opens interrupts for one
- * instruction so that the IDT handler runs (arch/x86/trap.c).
+ * instruction so that the IDT handler runs (arch/x86/trap.c). Virtual
+ * interrupts for the guest are injected on the way in
+ * (vintr_prepare_entry(), vmm/vintr.c).
  *
  * Context: each CPU, on its own vCPU. Partition state changes take
  * part->lock.
@@ -21,6 +23,7 @@
 #include "vmx.h"
 #include "vmx_caps.h"
 #include "exit.h"
+#include "vplatform.h"
 #include "percpu.h"
 #include "ipi.h"
 #include "asm.h"
@@ -82,6 +85,8 @@ static void flush_guest_tlb(struct vcpu *v)
  */
 static bool prepare_entry(struct vcpu *v)
 {
+	/* Timers, the interrupt to inject, the preemption timer. */
+	vintr_prepare_entry(v);
 	__atomic_store_n(&v->mmu.in_guest, 1, __ATOMIC_SEQ_CST);
 	if (mmu_needs_reload(v)) {
 		__atomic_store_n(&v->mmu.in_guest, 0, __ATOMIC_SEQ_CST);
@@ -89,8 +94,6 @@ static bool prepare_entry(struct vcpu *v)
 	}
 	if (__atomic_exchange_n(&v->mmu.flush_req, 0, __ATOMIC_SEQ_CST))
 		flush_guest_tlb(v);
-	if (vmx_caps.preempt_ticks)
-		vmwrite(VMX_PREEMPTION_TIMER_VALUE, vmx_caps.preempt_ticks);
 	return true;
 }
 

@@ -85,12 +85,16 @@ u64 vmcs_real_cr4(u64 guest_cr4)
 static void setup_controls(struct vcpu *v)
 {
 	vmwrite(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin);
+	/* HLT, INVLPG, CR3 and I/O exit for the shadow MMU and the devices;
+	 * CR8 too, since it is the local APIC's TPR and the guest's is the
+	 * virtual one (vmm/vlapic.c). Interrupt-window exiting is switched
+	 * on and off per vCPU by vmm/vintr.c. */
 	vmwrite(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.cpu);
 	vmwrite(SECONDARY_VM_EXEC_CONTROL, vmx_caps.cpu2);
 	vmwrite(VM_EXIT_CONTROLS, vmx_caps.exit);
 	vmwrite(VM_ENTRY_CONTROLS, vmx_caps.entry);
-	/* #PF only: with paging off in the guest's view, a page fault on
-	 * the identity tables means an access outside guest RAM. */
+	/* #PF only: the shadow MMU's faults, and device memory, which is
+	 * never mapped (vmm/mmio.c). */
 	vmwrite(EXCEPTION_BITMAP, BIT(VECTOR_PAGE_FAULT));
 	vmwrite(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmwrite(PAGE_FAULT_ERROR_CODE_MATCH, 0);

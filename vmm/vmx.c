@@ -36,7 +36,9 @@ struct vmx_caps vmx_caps;
 #define WANT_CPU                                                            \
 	(CPU_HLT_EXITING | CPU_INVLPG_EXITING | CPU_MWAIT_EXITING |         \
 	 CPU_RDPMC_EXITING | CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING | \
-	 CPU_UNCOND_IO_EXITING | CPU_MONITOR_EXITING | CPU_ACTIVATE_SECONDARY)
+	 CPU_UNCOND_IO_EXITING | CPU_MONITOR_EXITING |                      \
+	 CPU_ACTIVATE_SECONDARY | CPU_CR8_LOAD_EXITING |                    \
+	 CPU_CR8_STORE_EXITING)
 #define WANT_CPU2_OPTIONAL (CPU2_ENABLE_VPID | CPU2_ENABLE_RDTSCP)
 /* Debug controls: the guest's DR7 and DEBUGCTL survive VM exits. */
 #define WANT_EXIT                                               \
@@ -92,6 +94,7 @@ static int derive_controls(const char **why)
 		u32 rate = rdmsr(MSR_IA32_VMX_MISC) & 0x1f;
 
 		c->preempt_ticks = (u32)MAX(tsc_khz() >> rate, 1);
+		c->preempt_rate = rate;
 	} else if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
 				     : MSR_IA32_VMX_PINBASED_CTLS,
 			   WANT_PIN, &c->pin)) {
@@ -101,9 +104,19 @@ static int derive_controls(const char **why)
 			      : MSR_IA32_VMX_PROCBASED_CTLS,
 		    WANT_CPU, &c->cpu))
 		return *why = "a processor-based control Shade needs is "
-			      "missing (HLT, INVLPG, CR3 or I/O exiting, or "
-			      "secondary controls)",
+			      "missing (HLT, INVLPG, CR3, CR8 or I/O exiting, "
+			      "or secondary controls)",
 		       -ENODEV;
+	/* Interrupt-window exiting is switched on per vCPU while a virtual
+	 * interrupt waits (vmm/vintr.c): it must be allowed, not set. */
+	if (!((rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+			       : MSR_IA32_VMX_PROCBASED_CTLS) >>
+	       32) &
+	      CPU_INTR_WINDOW_EXITING))
+		return *why = "no interrupt-window exiting", -ENODEV;
+	/* A vCPU waiting for an interrupt halts in VMX non-root operation. */
+	if (!(rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_ACTIVITY_HLT))
+		return *why = "no HLT activity state", -ENODEV;
 	adjust(MSR_IA32_VMX_PROCBASED_CTLS2, WANT_CPU2_OPTIONAL, &c->cpu2);
 	c->cpu2 &= ~(CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST);
 	c->has_vpid = c->cpu2 & CPU2_ENABLE_VPID;

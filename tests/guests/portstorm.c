@@ -2,7 +2,8 @@
 /*
  * portstorm: I/O ports written and read with all three widths, except
  * accesses touching the ports a partition really has (COM1 0x3f8-0x3ff,
- * 0xe9, the exit port 0xf4; contract section 4). Every other port is
+ * 0xe9, the exit port 0xf4 of contract section 4, and the virtual PC's
+ * devices of docs/platform.md). Every other port is
  * unassigned: reads return all ones, writes are ignored, and Shade logs
  * each port's first access once. Shade must stay up through all of it;
  * the guest exits with the number of wrong reads
@@ -22,13 +23,27 @@
 #define PROGRESS_STEP 0x1000u /* one console line per 4096 ports */
 #define MAX_REPORTED  10      /* FAIL lines for wrong reads; the rest counted */
 
-#define PORT_E9	  0xe9
-#define PORT_EXIT 0xf4
-#define COM1_BASE 0x3f8
-#define COM1_LAST 0x3ff
-
 struct port_range {
 	u32 first, last;
+};
+
+/* The ports a partition has: the contract's console and exit ports and
+ * the virtual PC's devices (docs/platform.md). Keep in step with
+ * tests/integration/guest-portstorm.sh. */
+static const struct port_range devices[] = {
+	{0x20, 0x21},	/* 8259 master */
+	{0x40, 0x43},	/* 8254 */
+	{0x60, 0x61},	/* keyboard controller data, port B */
+	{0x64, 0x64},	/* keyboard controller */
+	{0x70, 0x71},	/* CMOS RTC */
+	{0x92, 0x92},	/* system control port A */
+	{0xa0, 0xa1},	/* 8259 slave */
+	{0xe9, 0xe9},	/* console */
+	{0xf4, 0xf4},	/* exit */
+	{0x3f8, 0x3ff}, /* COM1 */
+	{0x4d0, 0x4d1}, /* ELCR */
+	{0x600, 0x60b}, /* ACPI PM1a and PM timer */
+	{0xcf9, 0xcf9}, /* reset control */
 };
 
 static u32 wrong_reads;
@@ -38,11 +53,10 @@ static bool touches_device(u32 port, u32 width)
 {
 	u32 last = port + width - 1;
 
-	if (port <= PORT_E9 && PORT_E9 <= last)
-		return true;
-	if (port <= PORT_EXIT && PORT_EXIT <= last)
-		return true;
-	return port <= COM1_LAST && COM1_BASE <= last;
+	for (u32 i = 0; i < ARRAY_SIZE(devices); i++)
+		if (port <= devices[i].last && devices[i].first <= last)
+			return true;
+	return false;
 }
 
 static void wrong_read(u32 port, u32 width, u32 got)

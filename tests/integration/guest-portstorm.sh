@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # An I/O port storm: portstorm writes and reads ports with every width,
-# except the partition's own devices (COM1, 0xe9, 0xf4). Unassigned ports
+# except the partition's own devices (COM1, 0xe9, 0xf4 and the virtual
+# PC's, docs/platform.md). Unassigned ports
 # read as all ones and ignore writes, Shade logs each port's first access
 # exactly once, and stays up (contract section 4).
 #
@@ -15,12 +16,21 @@ list=$(
 	echo "${ranges[*]}"
 )
 
+# The partition's own ports (contract section 4, docs/platform.md), as
+# in tests/guests/portstorm.c.
+devices=(0x20 0x21 0x40 0x41 0x42 0x43 0x60 0x61 0x64 0x70 0x71 0x92 0xa0
+	0xa1 0xe9 0xf4 0x3f8 0x3f9 0x3fa 0x3fb 0x3fc 0x3fd 0x3fe 0x3ff 0x4d0
+	0x4d1 0xcf9)
+for ((port = 0x600; port <= 0x60b; port++)); do
+	devices+=("$(printf '0x%x' "$port")")
+done
+
 # The ports a range touches, less the partition's own devices.
 expected=0
 for r in "${ranges[@]}"; do
 	first=$((${r%-*})) last=$((${r#*-}))
 	expected=$((expected + last - first + 1))
-	for dev in 0xe9 0xf4 0x3f8 0x3f9 0x3fa 0x3fb 0x3fc 0x3fd 0x3fe 0x3ff; do
+	for dev in "${devices[@]}"; do
 		((dev < first || dev > last)) || expected=$((expected - 1))
 	done
 done
@@ -48,7 +58,7 @@ n=$(grep -c . <<<"$logged")
 for port in 0x0 0x80 0x3f7 0xe8 0xf5 0xcf8 0xcff 0xff00 0xffff; do
 	grep -qx "$port" <<<"$logged" || fail "port $port not logged"
 done
-for port in 0xe9 0xf4 0x3f8 0x3fd 0x3ff; do
+for port in 0x20 0x43 0x61 0x71 0xe9 0xf4 0x3f8 0x3fd 0x3ff 0x608 0xcf9; do
 	! grep -qx "$port" <<<"$logged" || fail "device port $port logged as unassigned"
 done
 expect_stopped portstorm 0

@@ -5,7 +5,8 @@
  * little RAM, absurd sizes), and the multiboot2 and multiboot1
  * structures loader_build_info() writes, read back field by field and
  * then, as an independent check, by Shade's own boot-information parsers
- * (boot/mb2.c, boot/mb1.c), as if the guest were another Shade.
+ * (boot/mb2.c, boot/mb1.c), as if the guest were another Shade. The
+ * multiboot2 ACPI tags must hold the RSDP vmm/vacpi_tables.c builds.
  *
  * Context: host, cmocka, under ASan and UBSan.
  */
@@ -22,6 +23,7 @@
 #include "bootinfo.h"
 #include "loader.h"
 #include "loader_images.h"
+#include "vacpi.h"
 
 #define RAM (16 * MiB)
 
@@ -115,8 +117,8 @@ static void test_plan_layout(void **state)
 	assert_int_equal(mods[1].gpa, 0x105000);
 	assert_int_equal(plan.info_gpa, 0x105010);
 	/* 8 + cmdline 24 + name 16 + meminfo 16 + mmap 88 + modules 32, 24
-	 * + end 8 */
-	assert_int_equal(plan.info_size, 216);
+	 * + ACPI old RSDP 32 + ACPI new RSDP 48 + end 8 */
+	assert_int_equal(plan.info_size, 296);
 
 	parsed_image(true);
 	plan_ok(2, CMDLINE, RAM);
@@ -141,11 +143,11 @@ static void test_plan_skips_reserved(void **state)
 	/* The boot information alone moves too. */
 	gi.image_end = 0x9fb80;
 	plan_ok(0, "", RAM);
-	assert_int_equal(plan.info_size, 152);
+	assert_int_equal(plan.info_size, 232);
 	assert_int_equal(plan.info_gpa, 0x100000);
-	gi.image_end = 0x9fc00 - 152;
+	gi.image_end = 0x9fc00 - 232;
 	plan_ok(0, "", RAM);
-	assert_int_equal(plan.info_gpa, 0x9fc00 - 152);
+	assert_int_equal(plan.info_gpa, 0x9fc00 - 232);
 	/* A module of 0 bytes takes no room, but its address is in RAM. */
 	gi.image_end = 0x200000;
 	mods[0].size = 0;
@@ -160,17 +162,17 @@ static void test_plan_too_little_ram(void **state)
 	parsed_image(false);
 	mods[0] = (struct loader_module){.size = 0x100000, .cmdline = "m"};
 	plan_bad(1, "", 2 * MiB,
-		 "the image, 1 module and the boot information need 0x2030b0 "
+		 "the image, 1 module and the boot information need 0x203100 "
 		 "bytes of RAM, the partition has 2 MiB");
-	plan_ok(1, "", 0x2030b0);
-	plan_bad(1, "", 0x2030af,
-		 "the image, 1 module and the boot information need 0x2030b0 "
-		 "bytes of RAM, the partition has 0x2030af bytes");
+	plan_ok(1, "", 0x203100);
+	plan_bad(1, "", 0x2030ff,
+		 "the image, 1 module and the boot information need 0x203100 "
+		 "bytes of RAM, the partition has 0x2030ff bytes");
 	plan_bad(2, "", 2 * MiB,
-		 "the image, 2 modules and the boot information need 0x2030d8 "
+		 "the image, 2 modules and the boot information need 0x203128 "
 		 "bytes of RAM, the partition has 2 MiB");
 	plan_bad(0, "", 0x103000,
-		 "the image, 0 modules and the boot information need 0x103098 "
+		 "the image, 0 modules and the boot information need 0x1030e8 "
 		 "bytes of RAM, the partition has 1036 KiB");
 	plan_bad(0, "", 1 * MiB,
 		 "the partition's RAM (1 MiB) does not reach above 1 MiB");
@@ -215,7 +217,7 @@ static void test_plan_limits(void **state)
 	assert_string_equal(lerr.msg, "17 modules, more than 16");
 	memset(long_cmdline, 'a', sizeof(long_cmdline) - 1);
 	plan_bad(0, long_cmdline, RAM,
-		 "the boot information needs 65680 bytes, more than 65536");
+		 "the boot information needs 65760 bytes, more than 65536");
 }
 
 /* ---- multiboot2 information -------------------------------------------- */
@@ -240,13 +242,14 @@ static void expect_mmap_entry(u64 off, u64 base, u64 len, u32 type)
 
 static void test_mb2_fields(void **state)
 {
+	u8 rsdp[VACPI_RSDP_LEN];
 	u64 off = 8, d;
 
 	(void)state;
 	parsed_image(false);
 	plan_ok(2, CMDLINE, RAM);
 	build(2, CMDLINE, RAM);
-	assert_int_equal(rd32_at(0), 216);
+	assert_int_equal(rd32_at(0), 296);
 	assert_int_equal(rd32_at(4), 0);
 	d = expect_tag(&off, 1, 8 + 14);
 	assert_string_equal((char *)info + d, CMDLINE);
@@ -272,14 +275,21 @@ static void test_mb2_fields(void **state)
 	assert_int_equal(rd32_at(d), 0x105000);
 	assert_int_equal(rd32_at(d + 4), 0x105010);
 	assert_string_equal((char *)info + d + 8, "");
+	vacpi_rsdp_build(rsdp);
+	d = expect_tag(&off, 14, 8 + 20);
+	assert_memory_equal(info + d, rsdp, 20);
+	d = expect_tag(&off, 15, 8 + 36);
+	assert_memory_equal(info + d, rsdp, 36);
 	expect_tag(&off, 0, 8);
-	assert_int_equal(off, 216);
+	assert_int_equal(off, 296);
 	assert_int_equal(loader_entry_magic(&gi), 0x36d76289);
 }
 
 /* The guest's view, through Shade's own multiboot2 parser. */
 static void test_mb2_parsed_back(void **state)
 {
+	u8 rsdp[VACPI_RSDP_LEN];
+
 	(void)state;
 	parsed_image(false);
 	plan_ok(2, CMDLINE, 64 * MiB);
@@ -302,7 +312,11 @@ static void test_mb2_parsed_back(void **state)
 	assert_int_equal(bi.modules[1].start, 0x105000);
 	assert_string_equal(bi.modules[1].cmdline, "");
 	assert_int_equal(bi.info_start, 0x105010);
-	assert_int_equal(bi.info_end, 0x105010 + 216);
+	assert_int_equal(bi.info_end, 0x105010 + 296);
+	/* The XSDP wins over the ACPI 1.0 copy, and is the one at 0xf0000. */
+	vacpi_rsdp_build(rsdp);
+	assert_int_equal(bi.rsdp_len, 36);
+	assert_memory_equal(bi.rsdp, rsdp, 36);
 }
 
 /* No command line and no modules: empty strings, no module tags. */
@@ -312,7 +326,7 @@ static void test_mb2_minimal(void **state)
 	parsed_image(false);
 	mods[0].cmdline = NULL;
 	plan_ok(0, NULL, RAM);
-	assert_int_equal(plan.info_size, 8 + 16 + 16 + 16 + 88 + 8);
+	assert_int_equal(plan.info_size, 8 + 16 + 16 + 16 + 88 + 32 + 48 + 8);
 	build(0, NULL, RAM);
 	if (mb2_parse(plan.info_gpa, map_info, NULL, &bi, &berr))
 		fail_msg("mb2_parse: %s", berr.msg);

@@ -6,6 +6,7 @@
 #define SHADE_EXIT_H
 
 #include "vmm.h"
+#include "emulate.h"
 
 /* Handle the exit that just happened on v; called from vcpu_run() in
  * vmm/vcpu.c with interrupts off. */
@@ -29,6 +30,17 @@ u64 vmexit_read_gpr(struct vcpu *v, u32 n);
 void vmexit_write_gpr(struct vcpu *v, u32 n, u64 val);
 /* CPL of the guest (its SS.DPL, SDM 3A 5.5). */
 u32 vmexit_guest_cpl(void);
+
+/* vmm/emu_guest.c: the vCPU's side of the instruction emulator. */
+struct emu_regs;
+struct emu_insn;
+enum emu_mode vmexit_emu_mode(void);
+void vmexit_emu_regs_load(struct vcpu *v, struct emu_regs *r);
+/* Registers, RIP and RFLAGS back into the vCPU; ends STI blocking. */
+void vmexit_emu_regs_store(struct vcpu *v, const struct emu_regs *r);
+/* The bytes insn fetched, as "0f b6 03", into buf (3 * 15 + 1 bytes). */
+#define EMU_BYTES_BUF 46
+const char *vmexit_emu_bytes(const struct emu_insn *insn, char *buf, u32 size);
 
 #define VECTOR_UD	  6
 #define VECTOR_GP	  13

@@ -89,7 +89,8 @@ int loader_plan(const struct guest_image *img, struct loader_module *mods,
  * Build the boot information for img->format into buf (at least
  * plan->info_size bytes, which loader_plan computed), as it will sit at
  * plan->info_gpa: command line, boot loader name ("Shade"), basic memory
- * info, the memory map above, and the modules. Returns the number of
+ * info, the memory map above, the modules, and for multiboot2 the ACPI
+ * old and new RSDP tags (include/vacpi.h). Returns the number of
  * bytes written. For multiboot1, the strings, module list and memory map
  * live inside buf too, at guest-physical addresses inside the plan.
  */

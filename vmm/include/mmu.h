@@ -243,6 +243,9 @@ bool mmu_read_pdptes(struct vcpu *v, u64 cr3, u64 *out);
  */
 #define MMU_XLATE_FAULT 1
 int mmu_translate(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa);
+/* The same walk, for any guest-physical address, RAM or not (vmm/mmio.c):
+ * 0, MMU_XLATE_FAULT, or -EFAULT when the walk itself failed. */
+int mmu_translate_any(struct vcpu *v, gva_t gva, bool write, gpa_t *gpa);
 
 /* INVLPG gva. */
 void mmu_invlpg(struct vcpu *v, gva_t gva);

@@ -20,6 +20,8 @@
 #include "bootinfo.h"
 #include "mmu.h"
 #include "dirtylog.h"
+#include "vlapic.h"
+#include "vlegacy.h"
 
 #define MAX_PARTITIONS	    BOOT_MAX_MODULES
 #define PARTITION_MAX_SLOTS 1
@@ -52,7 +54,6 @@ struct memslot {
 enum vcpu_state {
 	VCPU_NOT_STARTED,    /* a secondary vCPU before HC_VCPU_START */
 	VCPU_RUNNABLE,	     /* started, its physical CPU will enter it */
-	VCPU_HALTED_IRQ_ON,  /* HLT with interrupts enabled: waits */
 	VCPU_HALTED_IRQ_OFF, /* HLT with interrupts disabled: for good */
 	VCPU_STOPPED,	     /* its partition stopped */
 };
@@ -81,6 +82,13 @@ struct vcpu {
 	u64 exits;
 
 	struct vcpu_mmu mmu; /* shadow roots, TLB flush requests */
+
+	struct vlapic lapic; /* vmm/vlapic.c */
+	/* HLT with interrupts on, waiting in the HLT activity state for an
+	 * interrupt (vmm/vintr.c); written by its own CPU, read by the
+	 * other vCPUs' HLT exits. */
+	bool halted;
+	bool window_exiting; /* interrupt-window exiting is on */
 };
 
 /* The registers of the partition's 16550 a guest can read back. */
@@ -136,6 +144,14 @@ struct partition {
 	bool ports_open;
 	u16 ports_lo, ports_hi;
 	struct partition_stats stats;
+
+	/* The legacy devices (include/vlegacy.h), under vdev_lock. */
+	spinlock_t vdev_lock;
+	struct vlegacy legacy;
+	/* Unassigned device pages already logged (vmm/mmio.c), under
+	 * ports_lock. */
+	u64 mmio_seen[16];
+	u32 nmmio_seen;
 };
 
 extern struct partition partitions[MAX_PARTITIONS];

@@ -18,6 +18,7 @@ struct vmx_caps {
 	/* VMX-preemption timer: on, and its value for about a millisecond
 	 * (0 when the processor has none). */
 	u32 preempt_ticks;
+	u32 preempt_rate; /* the timer counts down every 2^rate TSC ticks */
 };
 
 extern struct vmx_caps vmx_caps;

@@ -223,20 +223,21 @@ enum vmcs_field {
 #define PIN_PREEMPTION_TIMER	       BIT(6)
 
 /* Primary processor-based controls (SDM 3C 25.6.2) */
-#define CPU_HLT_EXITING	       BIT(7)
-#define CPU_INVLPG_EXITING     BIT(9)
-#define CPU_MWAIT_EXITING      BIT(10)
-#define CPU_RDPMC_EXITING      BIT(11)
-#define CPU_CR3_LOAD_EXITING   BIT(15)
-#define CPU_CR3_STORE_EXITING  BIT(16)
-#define CPU_CR8_LOAD_EXITING   BIT(19)
-#define CPU_CR8_STORE_EXITING  BIT(20)
-#define CPU_MOV_DR_EXITING     BIT(23)
-#define CPU_UNCOND_IO_EXITING  BIT(24)
-#define CPU_USE_IO_BITMAPS     BIT(25)
-#define CPU_USE_MSR_BITMAPS    BIT(28)
-#define CPU_MONITOR_EXITING    BIT(29)
-#define CPU_ACTIVATE_SECONDARY BIT(31)
+#define CPU_INTR_WINDOW_EXITING BIT(2)
+#define CPU_HLT_EXITING		BIT(7)
+#define CPU_INVLPG_EXITING	BIT(9)
+#define CPU_MWAIT_EXITING	BIT(10)
+#define CPU_RDPMC_EXITING	BIT(11)
+#define CPU_CR3_LOAD_EXITING	BIT(15)
+#define CPU_CR3_STORE_EXITING	BIT(16)
+#define CPU_CR8_LOAD_EXITING	BIT(19)
+#define CPU_CR8_STORE_EXITING	BIT(20)
+#define CPU_MOV_DR_EXITING	BIT(23)
+#define CPU_UNCOND_IO_EXITING	BIT(24)
+#define CPU_USE_IO_BITMAPS	BIT(25)
+#define CPU_USE_MSR_BITMAPS	BIT(28)
+#define CPU_MONITOR_EXITING	BIT(29)
+#define CPU_ACTIVATE_SECONDARY	BIT(31)
 
 /* Secondary processor-based controls */
 #define CPU2_ENABLE_EPT		BIT(1)
@@ -325,7 +326,13 @@ enum exit_reason {
 /* VM-entry interruption information (SDM 3C 25.8.3) */
 #define INTR_INFO_VALID	       BIT(31)
 #define INTR_INFO_DELIVER_CODE BIT(11)
+#define INTR_TYPE_EXT_INTR     (0 << 8)
 #define INTR_TYPE_HW_EXCEPTION (3 << 8)
+/* Guest activity states (SDM 3C 24.4.2); IA32_VMX_MISC bit 6 says HLT
+ * is supported. */
+#define GUEST_ACTIVITY_ACTIVE  0
+#define GUEST_ACTIVITY_HLT     1
+#define VMX_MISC_ACTIVITY_HLT  BIT(6)
 
 /* Segment access rights in the VMCS format (SDM 3C 25.4.1) */
 #define AR_TYPE_CODE_RX_ACCESSED 0xb

@@ -16,6 +16,8 @@
 #define MB2_TAG_MODULE	    3
 #define MB2_TAG_MEMINFO	    4
 #define MB2_TAG_MMAP	    6
+#define MB2_TAG_ACPI_OLD    14
+#define MB2_TAG_ACPI_NEW    15
 #define MB2_INFO_MAX	    (64 * 1024)
 #define MB2_TAG_ALIGN	    8
 #define MB2_MMAP_ENTRY_SIZE 24
@@ -138,6 +140,14 @@ static bool mb2_tag(const struct mb2_tag *t, struct boot_info *bi)
 		return true;
 	case MB2_TAG_MMAP:
 		return mb2_mmap(t, bi);
+	case MB2_TAG_ACPI_OLD:
+		bi->acpi_old = (const u8 *)w;
+		bi->acpi_old_len = t->size - sizeof(*t);
+		return true;
+	case MB2_TAG_ACPI_NEW:
+		bi->acpi_new = (const u8 *)w;
+		bi->acpi_new_len = t->size - sizeof(*t);
+		return true;
 	default: /* tags a test does not look at */
 		return true;
 	}

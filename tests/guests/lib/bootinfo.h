@@ -48,6 +48,10 @@ struct boot_info {
 	struct boot_mmap mmap[BOOT_MAX_MMAP];
 	u32 nmods;
 	struct boot_module mods[BOOT_MAX_MODS];
+	/* Multiboot2 tags 14 and 15: copies of the ACPI RSDP (1.0: 20
+	 * bytes, 2.0+: 36), NULL if absent. */
+	const u8 *acpi_old, *acpi_new;
+	u32 acpi_old_len, acpi_new_len;
 };
 
 /*
