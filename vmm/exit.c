@@ -43,6 +43,8 @@
 #define CPUID_1_EDX_APIC  BIT(9)
 #define CPUID_6_EAX_ARAT  BIT(2) /* the APIC timer runs in every C-state */
 #define CPUID_TOPOLOGY	  0xb	 /* x2APIC topology (SDM 2A CPUID) */
+/* V2 extended topology: leaf 0xB's format; Linux reads it first. */
+#define CPUID_TOPOLOGY_V2 0x1f
 #define TOPO_LEVEL_SMT	  1
 #define TOPO_LEVEL_CORE	  2
 /* Leaf 7 EBX: SMEP (7), INVPCID (10), SMAP (20), AVX2 (5), AVX-512 */
@@ -128,8 +130,10 @@ u32 vmexit_guest_cpl(void)
 }
 
 /*
- * Leaf 0xB: the partition's vCPUs as the cores of one package, one
- * thread each; EDX is the vCPU's x2APIC ID, its index (vmm/vlapic.c).
+ * Leaves 0xB and 0x1F: the partition's vCPUs as the cores of one
+ * package, one thread each; EDX is the vCPU's x2APIC ID, its index
+ * (vmm/vlapic.c). The host's 0x1F would give the host's topology and
+ * APIC IDs, and an OS that finds 0x1F prefers it to 0xB.
  */
 static struct cpuid_regs cpuid_topology(struct vcpu *v, u32 sub)
 {
@@ -174,7 +178,8 @@ static void exit_cpuid(struct vcpu *v)
 				(v->part->cfg.ncpus << 16);
 		} else if (leaf == 6) {
 			c.eax |= CPUID_6_EAX_ARAT;
-		} else if (leaf == CPUID_TOPOLOGY) {
+		} else if (leaf == CPUID_TOPOLOGY ||
+			   leaf == CPUID_TOPOLOGY_V2) {
 			c = cpuid_topology(v, sub);
 		} else if (leaf == 7 && sub == 0) {
 			c.ebx &= ~CPUID_7_EBX_HIDDEN;
@@ -549,46 +554,24 @@ static void exit_wrmsr(struct vcpu *v)
 
 /*
  * HLT. With interrupts on, the vCPU waits in the HLT activity state for
- * an interrupt (vmm/vintr.c); with them off it halts for good. When no
- * vCPU of the partition runs and none can be woken (no timer armed, no
- * interrupt pending), nothing ever will: the partition stops.
+ * an interrupt (vmm/vintr.c, which also stops the partition once no vCPU
+ * can be woken any more); with them off it halts for good, and if no
+ * other vCPU runs or can be woken, nothing ever will: the partition
+ * stops.
  */
 static void exit_hlt(struct vcpu *v)
 {
 	struct partition *p = v->part;
-	bool irq_on = vmread(GUEST_RFLAGS) & X86_RFLAGS_IF;
-	bool all_halted = true, some_irq_on = false;
 
 	vmexit_skip_instruction();
-	if (irq_on) {
+	if (vmread(GUEST_RFLAGS) & X86_RFLAGS_IF) {
 		vintr_halt(v);
-	} else {
-		spin_lock(&p->lock);
-		v->state = VCPU_HALTED_IRQ_OFF;
-		spin_unlock(&p->lock);
+		return;
 	}
-	/* Without p->lock: vintr_can_wake() takes the devices' lock, which
-	 * a device's handler holds when it stops the partition. A vCPU that
-	 * sends an IPI and then halts set the IRR bit before its halt, so
-	 * the last vCPU to halt sees it. */
-	for (u32 i = 0; i < p->cfg.ncpus && all_halted; i++) {
-		struct vcpu *u = &p->vcpus[i];
-		bool runnable = __atomic_load_n(&u->state, __ATOMIC_ACQUIRE) ==
-				VCPU_RUNNABLE;
-
-		if (runnable &&
-		    (!__atomic_load_n(&u->halted, __ATOMIC_ACQUIRE) ||
-		     vintr_can_wake(u)))
-			all_halted = false;
-		some_irq_on |= runnable;
-	}
-	if (all_halted)
-		partition_stop(p, STATUS_ALL_HALTED, "%s",
-			       some_irq_on ? "all vCPUs halted; those with "
-					     "interrupts enabled have no timer "
-					     "armed and no interrupt pending"
-					   : "all vCPUs halted with interrupts "
-					     "disabled");
+	spin_lock(&p->lock);
+	v->state = VCPU_HALTED_IRQ_OFF;
+	spin_unlock(&p->lock);
+	vintr_stop_if_all_halted(v);
 }
 
 /* The guest can take an interrupt now: vintr_prepare_entry() injects it. */

@@ -34,6 +34,9 @@
 struct mmio_ctx {
 	struct vcpu *v;
 	bool stopped; /* the partition was stopped */
+	/* The value the instruction read, for mmio_cmpxchg(). */
+	bool have_read;
+	u8 read_val[16];
 };
 
 static void log_unassigned(struct vcpu *v, u64 gpa, bool write)
@@ -159,7 +162,13 @@ static int mmio_access(struct mmio_ctx *c, u64 linear, void *buf, u32 len,
 
 static int mmio_read(void *opaque, u64 linear, void *buf, u32 len)
 {
-	return mmio_access(opaque, linear, buf, len, false);
+	struct mmio_ctx *c = opaque;
+
+	if (mmio_access(c, linear, buf, len, false))
+		return EMU_FAULT;
+	memcpy(c->read_val, buf, MIN(len, (u32)sizeof(c->read_val)));
+	c->have_read = true;
+	return EMU_OK;
 }
 
 static int mmio_write(void *opaque, u64 linear, const void *buf, u32 len)
@@ -167,16 +176,28 @@ static int mmio_write(void *opaque, u64 linear, const void *buf, u32 len)
 	return mmio_access(opaque, linear, (void *)buf, len, true);
 }
 
-/* A locked read-modify-write of a device register: devices are not
- * shared memory, so a read, a compare and a write are exact. */
+/*
+ * A locked read-modify-write of device memory: one read and at most one
+ * write, as the processor makes them. The emulator's read-modify-write
+ * loop (rmw() in vmm/emulate.c) reads, computes, then asks this to store
+ * if memory still holds what it read, and reads again if not: right for
+ * RAM that another CPU writes, wrong for a device, where each read is an
+ * access of its own and may give a new value every time (the APIC
+ * timer's current count does), so the loop need never end. The value the
+ * instruction already read is what the device held; only an instruction
+ * that has not read yet (CMPXCHG, CMPXCHG8B) reads now.
+ */
 static int mmio_cmpxchg(void *opaque, u64 linear, const void *old,
 			const void *new, void *cur, u32 len)
 {
-	if (mmio_read(opaque, linear, cur, len))
+	struct mmio_ctx *c = opaque;
+
+	if (!c->have_read && mmio_read(c, linear, cur, len))
 		return EMU_FAULT;
+	memcpy(cur, c->read_val, len);
 	if (memcmp(cur, old, len))
 		return EMU_OK;
-	return mmio_write(opaque, linear, new, len);
+	return mmio_write(c, linear, new, len);
 }
 
 void mmio_fault(struct vcpu *v, u64 gva, u64 gpa, u32 error_code)

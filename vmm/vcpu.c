@@ -85,8 +85,6 @@ static void flush_guest_tlb(struct vcpu *v)
  */
 static bool prepare_entry(struct vcpu *v)
 {
-	/* Timers, the interrupt to inject, the preemption timer. */
-	vintr_prepare_entry(v);
 	__atomic_store_n(&v->mmu.in_guest, 1, __ATOMIC_SEQ_CST);
 	if (mmu_needs_reload(v)) {
 		__atomic_store_n(&v->mmu.in_guest, 0, __ATOMIC_SEQ_CST);
@@ -104,6 +102,12 @@ static void vcpu_run(struct vcpu *v)
 		int ret;
 
 		irq_disable();
+		if (should_leave(v))
+			return;
+		/* Timers, the interrupt to inject, the preemption timer; a
+		 * halted vCPU that nothing can wake may stop the partition
+		 * there (vmm/vintr.c). */
+		vintr_prepare_entry(v);
 		if (should_leave(v))
 			return;
 		if (!prepare_entry(v)) {

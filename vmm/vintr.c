@@ -5,14 +5,17 @@
  *
  * Sources set a bit and kick: the local APIC's IRR (its timer, IPIs from
  * the partition's other vCPUs, self-IPIs: vmm/vlapic.c) or an IRQ line
- * of the 8259 pair (the PIT's IRQ0: vmm/vpic.c, vmm/vpit.c), whose output
- * reaches vCPU 0 through LINT0. vcpu_kick() sends the vCPU's physical CPU
- * an IPI, which makes it leave the guest (an external-interrupt exit) or
- * wake from the HLT activity state.
+ * of the 8259 pair (the PIT's IRQ0, the RTC's IRQ8: vmm/vpic.c,
+ * vmm/vpit.c, vmm/vrtc.c), whose output reaches vCPU 0 through LINT0. A
+ * source on another CPU then calls vcpu_kick(), which sends the vCPU's
+ * physical CPU an IPI: it makes the vCPU leave the guest (an
+ * external-interrupt exit), whether it runs or waits in the HLT activity
+ * state. The timers run on the vCPU's own CPU and need no kick.
  *
  * Before every VM entry, vcpu_run() (vmm/vcpu.c) calls
  * vintr_prepare_entry(), which
- *   1. runs the timers that are due (the APIC timer; on vCPU 0 the PIT);
+ *   1. runs the timers that are due (the APIC timer; on vCPU 0 the PIT
+ *      and the RTC);
  *   2. picks the interrupt to deliver: the local APIC's highest vector
  *      above its processor priority, else the 8259's (if LINT0 takes
  *      ExtINT); if the guest can take it now (RFLAGS.IF=1, no STI or
@@ -24,9 +27,13 @@
  *      a timer fires on time while the guest runs or halts.
  *
  * HLT with interrupts enabled (vintr_halt) leaves the vCPU in the HLT
- * activity state inside VMX non-root operation: the next VM entry
- * resumes it halted, and an injected interrupt, the preemption timer or
- * a kick ends the halt. HLT with interrupts disabled halts for good.
+ * activity state inside VMX non-root operation: every VM entry resumes
+ * it halted until one injects an interrupt, which ends the halt. The
+ * preemption timer and a kick only bring the halted vCPU out to look
+ * (a VM exit), so that a timer that came due or an IRR bit another CPU
+ * set is injected. A halted vCPU that nothing can wake any more asks
+ * whether the whole partition is done (vintr_stop_if_all_halted()).
+ * HLT with interrupts disabled halts for good (vmm/exit.c).
  *
  * Context: the vCPU's own physical CPU, interrupts off, its VMCS current;
  * vcpu_kick() from any CPU.
@@ -122,6 +129,13 @@ static void inject(struct vcpu *v)
 		set_window_exiting(v, true);
 		return;
 	}
+	/* Delivering the interrupt ends a halt. halted is cleared before
+	 * the request leaves IRR or the 8259, so that another vCPU's
+	 * vintr_stop_if_all_halted() sees one or the other. */
+	if (v->halted) {
+		__atomic_store_n(&v->halted, false, __ATOMIC_SEQ_CST);
+		vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	}
 	if (from_pic) {
 		spin_lock(&v->part->vdev_lock);
 		vector = vpic_ack(v->part);
@@ -131,11 +145,6 @@ static void inject(struct vcpu *v)
 	}
 	vmwrite(VM_ENTRY_INTR_INFO,
 		INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (u8)vector);
-	/* Delivering the interrupt ends a halt. */
-	if (v->halted) {
-		v->halted = false;
-		vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
-	}
 	/* More may be waiting: exit once the guest can take the next. */
 	set_window_exiting(v, vlapic_pending_vector(v) >= 0 || pic_pending(v));
 }
@@ -146,8 +155,6 @@ static void program_preemption_timer(u64 deadline, u64 now)
 {
 	u64 ticks = vmx_caps.preempt_ticks, min_ticks;
 
-	if (!ticks)
-		return; /* no timer: timers run at the next exit */
 	if (deadline) {
 		min_ticks = (tsc_khz() * MIN_WAIT_US / 1000) >>
 			    vmx_caps.preempt_rate;
@@ -167,6 +174,13 @@ void vintr_prepare_entry(struct vcpu *v)
 
 	inject(v);
 	program_preemption_timer(deadline, now);
+	/* Still halted, and nothing of its own left that could wake it (a
+	 * timer that fired with a vector the priority holds back, say):
+	 * perhaps the partition is done. Checked here, not only at HLT,
+	 * because a vCPU waiting in the HLT state never executes HLT
+	 * again. */
+	if (v->halted && !vintr_can_wake(v))
+		vintr_stop_if_all_halted(v);
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -180,7 +194,8 @@ void vintr_halt(struct vcpu *v)
 	 * at the next entry instead: the halt ends at once. */
 	if (vlapic_pending_vector(v) >= 0 || pic_pending(v))
 		return;
-	v->halted = true;
+	/* Published before vintr_stop_if_all_halted() reads the others. */
+	__atomic_store_n(&v->halted, true, __ATOMIC_SEQ_CST);
 	vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
 }
 
@@ -199,4 +214,51 @@ bool vintr_can_wake(struct vcpu *v)
 		spin_unlock(&p->vdev_lock);
 	}
 	return pit;
+}
+
+/* Can u still run: started, and not halted or able to be woken? */
+static bool may_run(struct vcpu *u)
+{
+	bool wake;
+
+	if (__atomic_load_n(&u->state, __ATOMIC_SEQ_CST) != VCPU_RUNNABLE)
+		return false;
+	/* First whether it can wake, then whether it halted: the order
+	 * inject() and the one-shot timer write in (see below). */
+	wake = vintr_can_wake(u);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return wake || !__atomic_load_n(&u->halted, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * No lock is held, none is needed (docs/locking.md). The caller
+ * published its own halt (state VCPU_HALTED_IRQ_OFF, or halted) before
+ * the fence below, and reads the others' after it; so of two vCPUs that
+ * halt at the same moment, at least one sees that the other halted, and
+ * the last to halt stops the partition. A wake-up on
+ * its way is never missed: inject() clears halted before it takes the
+ * vector out of IRR or the 8259, a one-shot timer sets IRR before it
+ * disarms, and may_run() reads in the opposite order. A vCPU that sends
+ * an IPI and then halts set the IRR bit before its own halt.
+ */
+void vintr_stop_if_all_halted(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	bool some_irq_on = false;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (u32 i = 0; i < p->cfg.ncpus; i++) {
+		struct vcpu *u = &p->vcpus[i];
+
+		if (may_run(u))
+			return;
+		some_irq_on |= __atomic_load_n(&u->state, __ATOMIC_SEQ_CST) ==
+			       VCPU_RUNNABLE;
+	}
+	partition_stop(p, STATUS_ALL_HALTED, "%s",
+		       some_irq_on
+			       ? "all vCPUs halted; those with interrupts "
+				 "enabled have no timer armed and no "
+				 "interrupt they can take"
+			       : "all vCPUs halted with interrupts disabled");
 }

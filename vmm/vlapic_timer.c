@@ -89,7 +89,9 @@ static void timer_expired(struct vcpu *v, u64 now)
 	if (!(lvt & LVT_MASKED))
 		vlapic_set_irr(v, lvt & LVT_VECTOR);
 	if (vlapic_timer_mode(l) != TIMER_PERIODIC) {
-		l->timer_deadline = 0;
+		/* After the IRR bit: vintr_can_wake() on another CPU reads
+		 * the deadline first, so it sees one or the other. */
+		__atomic_store_n(&l->timer_deadline, 0, __ATOMIC_RELEASE);
 		l->tsc_deadline = 0; /* SDM 3A 10.5.4.1: it disarms itself */
 		return;
 	}
@@ -123,7 +125,7 @@ u64 vlapic_timer_deadline(struct vcpu *v)
 
 	if (!vlapic_is_hw_enabled(l) || (l->lvt[LVT_TIMER] & LVT_MASKED))
 		return 0;
-	return l->timer_deadline;
+	return __atomic_load_n(&l->timer_deadline, __ATOMIC_ACQUIRE);
 }
 
 void vlapic_timer_set_initial(struct vcpu *v, u32 count)

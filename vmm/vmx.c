@@ -82,24 +82,22 @@ static int derive_controls(const char **why)
 	struct vmx_caps *c = &vmx_caps;
 
 	/*
-	 * The VMX-preemption timer is a backstop for the shootdown and stop
-	 * IPIs: Bochs 2.7 does not exit on an external interrupt while the
-	 * guest runs with RFLAGS.IF=0, so a vCPU spinning with interrupts
-	 * off would never answer. With the timer it exits at least every
-	 * millisecond, and the pending IPI is taken then.
+	 * The VMX-preemption timer drives the virtual timers (vmm/vintr.c
+	 * programs it for the next deadline, also while a vCPU waits in the
+	 * HLT activity state), and it is a backstop for the shootdown and
+	 * stop IPIs: Bochs 2.7 does not exit on an external interrupt while
+	 * the guest runs with RFLAGS.IF=0, so a vCPU spinning with
+	 * interrupts off would never answer. With the timer it exits at
+	 * least every millisecond, and the pending IPI is taken then.
 	 */
-	if (adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
-			     : MSR_IA32_VMX_PINBASED_CTLS,
-		   WANT_PIN | PIN_PREEMPTION_TIMER, &c->pin)) {
-		u32 rate = rdmsr(MSR_IA32_VMX_MISC) & 0x1f;
-
-		c->preempt_ticks = (u32)MAX(tsc_khz() >> rate, 1);
-		c->preempt_rate = rate;
-	} else if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
-				     : MSR_IA32_VMX_PINBASED_CTLS,
-			   WANT_PIN, &c->pin)) {
-		return *why = "no external-interrupt exiting", -ENODEV;
-	}
+	if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
+			      : MSR_IA32_VMX_PINBASED_CTLS,
+		    WANT_PIN | PIN_PREEMPTION_TIMER, &c->pin))
+		return *why = "no external-interrupt exiting or no "
+			      "VMX-preemption timer",
+		       -ENODEV;
+	c->preempt_rate = rdmsr(MSR_IA32_VMX_MISC) & 0x1f;
+	c->preempt_ticks = (u32)MAX(tsc_khz() >> c->preempt_rate, 1);
 	if (!adjust(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
 			      : MSR_IA32_VMX_PROCBASED_CTLS,
 		    WANT_CPU, &c->cpu))

@@ -76,6 +76,13 @@
 #define PORT_B_OUT2	BIT(5)
 #define REFRESH_CLOCKS	18
 
+/* The shortest IRQ0 period Shade runs: 40 PIT clocks (33.5 us, about 30
+ * kHz). A smaller count keeps counting as programmed (reads, OUT and the
+ * status byte are exact) but raises IRQ0 at most this often, as the APIC
+ * timer's periodic mode does at 10 kHz: a count of 1 or 2 in mode 2 or 3
+ * would otherwise bring vCPU 0 out of its guest every few microseconds. */
+#define MIN_IRQ_PERIOD 40
+
 #define BIOS_CH0_MODE 3
 #define BIOS_CH1_MODE 2
 #define BIOS_CH1_N    18
@@ -455,6 +462,10 @@ static bool pit_tick(struct partition *p, u64 now)
 	vpic_set_irq_locked(p, PIT_IRQ, false);
 	ch_sync(ch, now);
 	ch->irq_tsc = next_edge(ch, now);
+	if (ch->irq_tsc && ch->reload < MIN_IRQ_PERIOD)
+		ch->irq_tsc =
+			MAX(ch->irq_tsc,
+			    now + vlegacy_tsc_of(MIN_IRQ_PERIOD, VPIT_HZ));
 	return true;
 }
 

@@ -307,31 +307,37 @@ static u64 periods(const struct vrtc *r, u64 now)
 	return vtime_ticks(now - r->origin, TIMEBASE_HZ) / clocks;
 }
 
-/* Does the alarm match the time of day of secs ("Interrupts")? */
-static bool alarm_matches(const struct vrtc *r, s64 secs)
+/* Does the alarm match the time of day sod, in seconds since midnight
+ * ("Interrupts")? */
+static bool alarm_matches(const struct vrtc *r, u32 sod)
 {
-	static const u8 alarm_reg[] = {REG_SEC_ALARM, REG_MIN_ALARM,
-				       REG_HOUR_ALARM};
-	static const u8 time_of[] = {REG_SEC, REG_MIN, REG_HOUR};
+	const u8 alarm[] = {r->cmos[REG_SEC_ALARM], r->cmos[REG_MIN_ALARM],
+			    r->cmos[REG_HOUR_ALARM]};
+	const u8 time[] = {encode(r, sod % 60), encode(r, sod / 60 % 60),
+			   encode_hour(r, sod / 3600)};
 
-	for (u32 i = 0; i < ARRAY_SIZE(alarm_reg); i++) {
-		u8 alarm = r->cmos[alarm_reg[i]];
-
-		if ((alarm & ALARM_DONT_CARE) != ALARM_DONT_CARE &&
-		    alarm != time_reg(r, time_of[i], secs))
+	for (u32 i = 0; i < ARRAY_SIZE(alarm); i++) {
+		if ((alarm[i] & ALARM_DONT_CARE) != ALARM_DONT_CARE &&
+		    alarm[i] != time[i])
 			return false;
 	}
 	return true;
 }
 
-/* Did the alarm match at an update in (from, to]? A day covers every
- * time of day. */
+/*
+ * Did the alarm match at an update in (from, to]? A day covers every
+ * time of day, so a longer span (vCPU 0 did not run, and nobody read the
+ * RTC) is cut to one: at most 86400 cheap steps, once, after such a gap.
+ */
 static bool alarm_between(const struct vrtc *r, s64 from, s64 to)
 {
+	u32 sod = (u32)(from - floor_div(from, SECS_PER_DAY) * SECS_PER_DAY);
+
 	if (to - from > SECS_PER_DAY)
 		to = from + SECS_PER_DAY;
 	for (s64 s = from + 1; s <= to; s++) {
-		if (alarm_matches(r, s))
+		sod = sod + 1 == SECS_PER_DAY ? 0 : sod + 1;
+		if (alarm_matches(r, sod))
 			return true;
 	}
 	return false;

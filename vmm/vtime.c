@@ -9,8 +9,10 @@
 #include "vplatform.h"
 #include "tsc.h"
 
-/* a * b / c without overflow: the 128-bit product divided by DIV, whose
- * quotient must fit 64 bits (saturated otherwise). c > 0. */
+/* a * b / c without overflow: the 128-bit product divided by c with
+ * DIV, which faults unless the quotient fits 64 bits; so a quotient that
+ * would not fit saturates to ~0 instead, and so does c == 0 (hi >= 0
+ * always): no #DE for any input. */
 static u64 muldiv(u64 a, u64 b, u64 c)
 {
 	u64 lo, hi, q, r;

@@ -44,6 +44,8 @@ static volatile u32 ack_seq[NCPUS], result[NCPUS];
 static volatile u32 halting[NCPUS], woke[NCPUS];
 static volatile u32 start_id[NCPUS];
 static volatile u64 start_base[NCPUS];
+/* CPUID leaves 0xB and 0x1F, subleaf 0, EDX: the x2APIC ID. */
+static volatile u32 start_topo[NCPUS][2];
 static u32 next_vec = FIRST_VEC;
 
 /* ---- the secondaries --------------------------------------------------- */
@@ -83,6 +85,8 @@ static void secondary_main(u32 index, struct vcpu_boot *boot)
 	apic_cpu_init(index, stacks[index], STACK_SIZE);
 	start_id[index] = xapic_read(APIC_ID);
 	start_base[index] = apic_rdmsr(MSR_APIC_BASE);
+	start_topo[index][0] = cpuid(0xb, 0).edx;
+	start_topo[index][1] = cpuid(0x1f, 0).edx;
 	__atomic_store_n(&boot->started, 1, __ATOMIC_RELEASE);
 	apic_sti();
 	do {
@@ -165,6 +169,9 @@ static void start_secondaries(void)
 		checkf(wait_u32(&boots[i].started, 1), "vCPU %u started", i);
 		checkf(start_id[i] == i << 24, "vCPU %u: xAPIC ID %u", i,
 		       start_id[i] >> 24);
+		checkf(start_topo[i][0] == i && start_topo[i][1] == i,
+		       "vCPU %u: CPUID 0xB and 0x1F: x2APIC ID %u %u", i,
+		       start_topo[i][0], start_topo[i][1]);
 		checkf(start_base[i] == (XAPIC_BASE | APIC_BASE_EN),
 		       "vCPU %u: IA32_APIC_BASE enabled, not BSP", i);
 	}

@@ -5,7 +5,8 @@
  * page at 0xFEE00000, paging off), then in x2APIC mode (MSRs):
  *
  *  - the state a BIOS leaves; each register's read-only, reserved and
- *    writable bits; partial accesses to the page; the x2APIC rules
+ *    writable bits; partial accesses to the page; locked
+ *    read-modify-writes of the running current count; the x2APIC rules
  *    (#GP for a reserved bit, a read-only or write-only register, one
  *    that x2APIC mode lacks);
  *  - ESR's write-then-read latching and the error interrupt;
@@ -270,6 +271,38 @@ static void xapic_partial_and_reserved(void)
 	note(xapic_read(APIC_ESR), 0, "ESR written again");
 	group("xAPIC: reserved registers read 0 and latch illegal register "
 	      "address");
+}
+
+/*
+ * Locked read-modify-writes of the current count while it runs at the
+ * full bus clock (masked, so no interrupt): Shade emulates each with one
+ * read of the register and one write, which is ignored (read-only). The
+ * count changes every 10 ns, so an emulator that read it again until two
+ * reads agreed, as it may for RAM, would never finish the instruction.
+ */
+static void xapic_rmw_running_count(void)
+{
+	u32 ccr = XAPIC_BASE + APIC_TIMER_CCR, n = 0xffffffff, x = 0, y, a;
+
+	apic_write(APIC_TIMER_DCR, DCR_DIV_1);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED | LVT_PERIODIC | VEC_TIMER);
+	apic_write(APIC_TIMER_ICR, n);
+	asm volatile("lock addl $1, (%0)" : : "r"(ccr) : "memory");
+	asm volatile("xchgl %0, (%1)" : "+r"(x) : "r"(ccr) : "memory");
+	y = x + 1; /* not the count: CMPXCHG writes nothing, loads it */
+	asm volatile("lock cmpxchgl %2, (%1)"
+		     : "+a"(y)
+		     : "r"(ccr), "r"(0u)
+		     : "memory", "cc");
+	a = xapic_read(APIC_TIMER_CCR);
+	apic_write(APIC_TIMER_ICR, 0);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED);
+	apic_write(APIC_TIMER_DCR, 0);
+	note(x > 0 && x < n, 1, "count XCHG read");
+	note(y > 0 && y <= x, 1, "count CMPXCHG read");
+	note(a > 0 && a <= y && a < x, 1, "count after (still running)");
+	group("xAPIC: locked ADD, XCHG and CMPXCHG on the running current "
+	      "count (divide by 1) read it once; the count goes on");
 }
 
 /* Software disable: every LVT masked, and it stays so. */
@@ -831,6 +864,7 @@ u32 guest_main(u32 magic, u32 info)
 	bios_state();
 	xapic_write_masks();
 	xapic_partial_and_reserved();
+	xapic_rmw_running_count();
 	software_disable();
 	esr_and_error_interrupt();
 	priority_order();

@@ -11,6 +11,11 @@
  *	end=p92		bit 0 of port 0x92 (fast reset)
  *	end=kbc-out	0xd1 to port 0x64, then an output port value with
  *			the reset bit clear to 0x60
+ *	end=halt	no device at all: STI; HLT with a one-shot APIC
+ *			timer armed whose vector TPR holds back; once it
+ *			has fired nothing can wake the vCPU, and Shade
+ *			stops the partition as all halted (status 254,
+ *			vmm/vintr.c)
  *
  * Each reset stops the partition with status 251 (STATUS_RESET). If
  * the partition is still running afterwards, the guest says so and
@@ -18,6 +23,7 @@
  */
 #include "guest.h"
 #include "pcdev.h"
+#include "apic.h"
 
 #define KBC_WRITE_OUT  0xd1
 #define KBC_PULSE_RST  0xfe
@@ -25,6 +31,9 @@
 #define RST_SYS	       0x02
 #define RST_CPU	       0x04
 #define P92_FAST_RESET 0x01
+#define HALT_VECTOR    0x30
+#define HALT_TPR       0xf0   /* above HALT_VECTOR's priority class */
+#define HALT_COUNT     100000 /* 1 ms of the 100 MHz APIC bus clock */
 
 static bool end_is(const char *cmdline, const char *way)
 {
@@ -51,8 +60,17 @@ u32 guest_main(u32 magic, u32 info)
 	} else if (end_is(cmdline, "kbc-out")) {
 		outb(KBC_STATUS, KBC_WRITE_OUT);
 		outb(KBC_DATA, KBC_OUT_A20);
+	} else if (end_is(cmdline, "halt")) {
+		/* The timer is armed when HLT runs, so Shade must wait for it;
+		 * once it fired, its interrupt can never be taken. */
+		xapic_write(APIC_TPR, HALT_TPR);
+		xapic_write(APIC_TIMER_DCR, DCR_DIV_1);
+		xapic_write(APIC_LVT_TIMER, LVT_ONESHOT | HALT_VECTOR);
+		xapic_write(APIC_TIMER_ICR, HALT_COUNT);
+		asm volatile("sti; hlt" : : : "memory");
 	} else {
-		failf("command line '%s': want end=s5|cf9|kbc|p92|kbc-out",
+		failf("command line '%s': want "
+		      "end=s5|cf9|kbc|p92|kbc-out|halt",
 		      cmdline);
 		return report();
 	}

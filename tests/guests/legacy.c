@@ -396,20 +396,34 @@ static bool both_pending_then_run(const char *what)
 	return checkf(nevents >= 2, "%s: both delivered", what);
 }
 
+/* The vector of the first event from the other IRQ than the first
+ * event's (0 if none). The first IRQ may come twice before the other:
+ * its 1 ms period can end while its own handler runs (between the
+ * register C read, or the PIT's edge, and the EOI), and then it wins
+ * again. */
+static u32 other_vector(void)
+{
+	for (u32 i = 1; i < nevents && i < MAX_EVENTS; i++) {
+		if (ev_vector[i] != ev_vector[0])
+			return ev_vector[i];
+	}
+	return 0;
+}
+
 static void priority_order_checks(void)
 {
 	if (both_pending_then_run("default priority"))
 		checkf(ev_vector[0] == VEC(IRQ_PIT) &&
-			       ev_vector[1] == VEC(IRQ_RTC),
+			       other_vector() == VEC(IRQ_RTC),
 		       "default priority: IRQ0 (0x%x) before IRQ8 (0x%x)",
-		       ev_vector[0], ev_vector[1]);
+		       ev_vector[0], other_vector());
 	outb(PIC_MASTER_CMD, PIC_SET_PRIORITY | 1);
 	if (both_pending_then_run("IR1 lowest"))
 		checkf(ev_vector[0] == VEC(IRQ_RTC) &&
-			       ev_vector[1] == VEC(IRQ_PIT),
+			       other_vector() == VEC(IRQ_PIT),
 		       "set priority (IR2 highest): IRQ8 (0x%x) before IRQ0 "
 		       "(0x%x)",
-		       ev_vector[0], ev_vector[1]);
+		       ev_vector[0], other_vector());
 	outb(PIC_MASTER_CMD, PIC_SET_PRIORITY | 7);
 }
 

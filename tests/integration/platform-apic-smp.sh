@@ -19,6 +19,7 @@ p='[apic-smp] PASS'
 expect "$p IPI sent before vCPU 3 started: exactly once, to vCPU 3"
 for i in 1 2 3; do
 	expect "$p vCPU $i: xAPIC ID $i"
+	expect "$p vCPU $i: CPUID 0xB and 0x1F: x2APIC ID $i $i"
 done
 expect "$p xAPIC: fixed to vCPU 2: deliveries 0 0 1 0"
 expect "$p xAPIC: all excluding self: deliveries 0 1 1 1"

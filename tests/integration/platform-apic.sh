@@ -24,6 +24,7 @@ expect "$p xAPIC: all ones written: exactly the writable bits stick"
 expect "$p xAPIC: writes to read-only registers are ignored"
 expect "$p xAPIC: byte and word reads, bytes 4-15 read 0, a byte write is ignored"
 expect "$p xAPIC: reserved registers read 0 and latch illegal register address"
+expect "$p xAPIC: locked ADD, XCHG and CMPXCHG on the running current count (divide by 1) read it once; the count goes on"
 expect "$p xAPIC: software-disabled: LVTs masked, and the mask sticks"
 for m in xAPIC x2APIC; do
 	expect "$p $m: self-IPI vector 3: send and receive illegal vector, latched by the next ESR write"

@@ -4,15 +4,19 @@
 # the 8259 pair, the PIT and its IRQ0 rates, the calibration loop through
 # port 0x61, the RTC and CMOS, the PM timer, the keyboard controller.
 # Beside it, legacy-end powers its partition off through PM1a_CNT (S5),
-# which stops it with status 0 and its own line.
+# which stops it with status 0 and its own line; and a third partition
+# halts with interrupts on and only a timer whose vector TPR holds back:
+# once the timer fired nothing can wake it, and Shade stops it as all
+# halted (254) instead of leaving it halted for ever.
 . "$(dirname "$0")/lib.sh"
 
 legacy=$(guest_elf legacy) || exit 1
 end=$(guest_elf legacy-end) || exit 1
 mkiso "$WORK/x.iso" --guest "$legacy" "name=legacy mem=24M" \
-	--guest "$end" "name=s5 -- end=s5"
-boot bochs "$WORK/x.iso" --cpus 2
-expect_status 0
+	--guest "$end" "name=s5 -- end=s5" \
+	--guest "$end" "name=halt -- end=halt"
+boot bochs "$WORK/x.iso" --cpus 3
+expect_status 1
 
 expect_started legacy 1 '[0-9]+' 24 multiboot2 "$legacy"
 expect_guest_pass legacy
@@ -32,5 +36,9 @@ expect_stopped legacy 0
 expect "[s5] leaving by 'end=s5'"
 reject '[s5] FAIL'
 expect_stopped_re s5 0 'ACPI power-off \(S5\)$'
-expect_final 'shade: done pass=2 fail=0'
+
+expect "[halt] leaving by 'end=halt'"
+reject '[halt] FAIL'
+expect_stopped_re halt 254 'all vCPUs halted; those with interrupts enabled have no timer armed and no interrupt they can take$'
+expect_final 'shade: done pass=2 fail=1'
 finish

@@ -556,6 +556,39 @@ static void test_pit_mode2_periodic(void **state)
 	assert_int_equal(pending(), 0x08);
 }
 
+/* Counts of 1 and 2 count as programmed, but IRQ0 comes at most every
+ * 40 PIT clocks (30 kHz): not an exit of vCPU 0 every microsecond. */
+static void test_pit_tiny_count(void **state)
+{
+	u64 t0;
+
+	(void)state;
+	outb(0x21, 0xfe);
+	pit_program(0, 2, 1);
+	t0 = now;
+	assert_int_equal(deadline(), at(t0, 1, VPIT_HZ));
+	now = deadline();
+	check_timers();
+	assert_int_equal(ack(), 0x08);
+	outb(0x20, 0x20);
+	assert_int_equal(deadline(), at(now, 40, VPIT_HZ));
+	pit_program(0, 3, 2);
+	now = deadline();
+	check_timers();
+	assert_int_equal(ack(), 0x08);
+	outb(0x20, 0x20);
+	assert_true(deadline() >= at(now, 40, VPIT_HZ));
+	outb(0x43, 0x00);
+	assert_true(pit_read16(0x40) <= 2);
+	/* A count of 40 and more runs at its own rate. */
+	pit_program(0, 2, 40);
+	t0 = now;
+	now = deadline();
+	assert_int_equal(now, at(t0, 40, VPIT_HZ));
+	check_timers();
+	assert_int_equal(deadline(), at(t0, 80, VPIT_HZ));
+}
+
 static void test_pit_mode2_new_count(void **state)
 {
 	u64 t0, t1;
@@ -876,6 +909,36 @@ static void test_rtc_flags_and_irq8(void **state)
 	assert_int_equal(cmos(0x0c), 0xc0);
 }
 
+/* Alarms that came while nobody looked (vCPU 0 halted, nobody read the
+ * RTC): AF at the next look, after a gap of hours or of days; an alarm
+ * no time of day matches never sets it. */
+static void test_rtc_alarm_after_gap(void **state)
+{
+	const u64 hour = 3600 * 1000000000ULL, day = 24 * hour;
+
+	(void)state;
+	cmos_set(0x0a, 0x20); /* no periodic */
+	cmos_set(0x01, 0x15); /* alarm 10:20:15 */
+	cmos_set(0x03, 0x20);
+	cmos_set(0x05, 0x10);
+	assert_int_equal(cmos(0x0c), 0);
+	now += 20 * hour; /* 09:45:30 the next day: not yet */
+	assert_int_equal(cmos(0x0c) & 0x20, 0);
+	now += hour; /* 10:45:30 */
+	assert_int_equal(cmos(0x0c) & 0x20, 0x20);
+	now += 3 * day;
+	assert_int_equal(cmos(0x0c) & 0x20, 0x20);
+	cmos_set(0x01, 0x60); /* second 60: never */
+	(void)cmos(0x0c);
+	now += 3 * day;
+	assert_int_equal(cmos(0x0c) & 0x20, 0);
+	cmos_set(0x01, 0xc0); /* any second of 10:20 */
+	now += day - hour;    /* 09:45:30 */
+	assert_int_equal(cmos(0x0c) & 0x20, 0);
+	now += hour;
+	assert_int_equal(cmos(0x0c) & 0x20, 0x20);
+}
+
 static void test_cmos_nvram(void **state)
 {
 	u16 sum = 0;
@@ -1008,6 +1071,7 @@ int main(void)
 		cmocka_unit_test_setup(test_pit_bios_state, setup),
 		cmocka_unit_test_setup(test_pit_mode0, setup),
 		cmocka_unit_test_setup(test_pit_mode2_periodic, setup),
+		cmocka_unit_test_setup(test_pit_tiny_count, setup),
 		cmocka_unit_test_setup(test_pit_mode2_new_count, setup),
 		cmocka_unit_test_setup(test_pit_mode3_square, setup),
 		cmocka_unit_test_setup(test_pit_gate_modes, setup),
@@ -1018,6 +1082,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rtc_set_and_calendar, setup),
 		cmocka_unit_test_setup(test_rtc_uip, setup),
 		cmocka_unit_test_setup(test_rtc_flags_and_irq8, setup),
+		cmocka_unit_test_setup(test_rtc_alarm_after_gap, setup),
 		cmocka_unit_test_setup(test_cmos_nvram, setup),
 		cmocka_unit_test_setup(test_pm_timer, setup),
 		cmocka_unit_test_setup(test_pm_sleep, setup),

@@ -68,11 +68,26 @@ static void test_no_overflow(void **state)
 	fake_tsc_khz = 2000000;
 }
 
+/* A zero frequency, the device's or the TSC's, saturates instead of
+ * dividing by zero (a #DE in Shade); a zero delta is still 0 ticks. */
+static void test_zero_divisor(void **state)
+{
+	(void)state;
+	assert_int_equal(vtime_tsc(5, 0), ~0ULL);
+	assert_int_equal(vtime_tsc(0, 0), ~0ULL);
+	fake_tsc_khz = 0;
+	assert_int_equal(vtime_ticks(1000, 1193182), ~0ULL);
+	assert_int_equal(vtime_tsc(1000, 1193182), 0);
+	fake_tsc_khz = 2000000;
+	assert_int_equal(vtime_ticks(1000, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_numbers),
 		cmocka_unit_test(test_no_overflow),
+		cmocka_unit_test(test_zero_divisor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,8 +15,8 @@ struct vmx_caps {
 	u32 pin, cpu, cpu2, exit, entry; /* the controls Shade uses */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	bool has_vpid;
-	/* VMX-preemption timer: on, and its value for about a millisecond
-	 * (0 when the processor has none). */
+	/* VMX-preemption timer (required): its value for about a
+	 * millisecond. */
 	u32 preempt_ticks;
 	u32 preempt_rate; /* the timer counts down every 2^rate TSC ticks */
 };
