@@ -134,7 +134,8 @@ UNIT_DEPS_test_rmap    := vmm/rmap.c
 UNIT_DEPS_test_format  := lib/format.c
 UNIT_DEPS_test_acpi    := arch/x86/acpi.c lib/format.c
 UNIT_DEPS_test_config  := vmm/config.c lib/cmdline.c lib/format.c
-UNIT_DEPS_test_loader  := vmm/loader.c vmm/loader_segments.c lib/format.c
+UNIT_DEPS_test_loader  := vmm/loader.c vmm/loader_segments.c \
+	vmm/loader_linux.c lib/format.c
 UNIT_DEPS_test_gpt     := vmm/gpt.c
 UNIT_DEPS_test_emulate := vmm/emulate.c
 UNIT_DEPS_test_vtime   := vmm/vtime.c
@@ -142,8 +143,9 @@ UNIT_DEPS_test_vlegacy := vmm/vpic.c vmm/vpit.c vmm/vrtc.c vmm/vmisc.c \
 	vmm/vtime.c
 UNIT_DEPS_test_dirty_bitmap := dirtylog/dirty_bitmap.c
 UNIT_DEPS_test_bootinfo_build := vmm/bootinfo_build.c vmm/loader.c \
-	vmm/loader_segments.c vmm/vacpi_tables.c boot/mb2.c boot/mb1.c \
-	lib/format.c
+	vmm/loader_segments.c vmm/loader_linux.c vmm/vacpi_tables.c \
+	boot/mb2.c boot/mb1.c lib/format.c
+UNIT_DEPS_test_linux_boot := $(UNIT_DEPS_test_bootinfo_build)
 UNIT_DEPS_test_vacpi   := vmm/vacpi_tables.c arch/x86/acpi.c lib/format.c
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))

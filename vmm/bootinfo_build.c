@@ -3,14 +3,15 @@
  * The boot information a multiboot guest finds at EBX (contract section
  * 3): loader_plan() decides where the modules and the information go in
  * guest RAM, loader_build_info() writes the multiboot2 or multiboot1
- * structure as it will sit there, and loader_entry_magic() gives EAX.
- * This is the guest-side mirror of boot/mb2.c and boot/mb1.c, which read
- * what GRUB gives Shade.
+ * structure as it will sit there, and loader_entry_state() gives the
+ * registers. This is the guest-side mirror of boot/mb2.c and boot/mb1.c,
+ * which read what GRUB gives Shade. A Linux guest's boot_params are
+ * planned here too and written by vmm/loader_linux.c.
  *
  * Guest RAM after planning, from low to high:
  *	image segments, up to image_end
- *	modules, each page aligned, in order
- *	boot information, 8-byte aligned
+ *	modules, each page aligned, in order (Linux: the initrd, one block)
+ *	boot information, 8-byte aligned (Linux: page aligned)
  * with anything that would touch [0x9fc00, 0x100000) moved to 1 MiB.
  *
  * Context: boot CPU, while partitions are created (and host unit tests).
@@ -28,26 +29,8 @@
 #define LOADER_NAME "Shade"
 #define INFO_ALIGN  8
 
-/* The memory map of every partition (contract section 2). */
-#define GUEST_MMAP_ENTRIES 3
-#define MEM_LOWER_KIB	   (GUEST_LOW_RESERVED_START / KiB) /* 639 */
-
-struct guest_range {
-	u64 base, len;
-	u32 type; /* enum mem_type */
-};
-
-static void guest_mmap(u64 ram_bytes, struct guest_range r[GUEST_MMAP_ENTRIES])
-{
-	r[0] = (struct guest_range){0, GUEST_LOW_RESERVED_START, MEM_AVAILABLE};
-	r[1] = (struct guest_range){GUEST_LOW_RESERVED_START,
-				    GUEST_LOW_RESERVED_END -
-					    GUEST_LOW_RESERVED_START,
-				    MEM_RESERVED};
-	r[2] = (struct guest_range){GUEST_LOW_RESERVED_END,
-				    ram_bytes - GUEST_LOW_RESERVED_END,
-				    MEM_AVAILABLE};
-}
+/* The memory map of every partition: guest_mmap() (loader_internal.h). */
+#define MEM_LOWER_KIB (GUEST_LOW_RESERVED_START / KiB) /* 639 */
 
 /* KiB of RAM above 1 MiB, as both basic meminfo formats give it. */
 static u32 mem_upper_kib(u64 ram_bytes)
@@ -358,9 +341,27 @@ static u64 info_size(const struct guest_image *img,
 		     const struct loader_module *mods, u32 nmods,
 		     const char *cmdline)
 {
+	if (img->format == GUEST_FORMAT_LINUX)
+		return linux_info_size(cmdline);
 	if (img->format == GUEST_FORMAT_MULTIBOOT1)
 		return mb1_info_size(mods, nmods, cmdline);
 	return mb2_info_size(mods, nmods, cmdline);
+}
+
+/*
+ * Where module i starts, at the earliest. A Linux initrd is one block:
+ * the modules after the first follow at the next 4-byte boundary, the
+ * zeros between them are cpio padding (GRUB's initrd command does this).
+ */
+static u64 module_align(const struct guest_image *img, u32 i)
+{
+	return img->format == GUEST_FORMAT_LINUX && i > 0 ? 4 : PAGE_SIZE;
+}
+
+/* The boot information's alignment: Linux's boot_params are a page. */
+static u64 info_align(const struct guest_image *img)
+{
+	return img->format == GUEST_FORMAT_LINUX ? PAGE_SIZE : INFO_ALIGN;
 }
 
 /*
@@ -412,6 +413,9 @@ int loader_plan(const struct guest_image *img, struct loader_module *mods,
 	if (nmods > LOADER_MAX_MODULES)
 		return plan_error(err, "%u modules, more than %d", nmods,
 				  LOADER_MAX_MODULES);
+	if (img->format == GUEST_FORMAT_LINUX &&
+	    linux_check_cmdline(img, cmdline, err))
+		return -EINVAL;
 	size = info_size(img, mods, nmods, cmdline);
 	if (size > LOADER_INFO_MAX)
 		return plan_error(err,
@@ -419,8 +423,9 @@ int loader_plan(const struct guest_image *img, struct loader_module *mods,
 				  "more than %d",
 				  size, LOADER_INFO_MAX);
 	for (u32 i = 0; i < nmods; i++)
-		mods[i].gpa = place(&cursor, mods[i].size, PAGE_SIZE);
-	plan->info_gpa = place(&cursor, size, INFO_ALIGN);
+		mods[i].gpa =
+			place(&cursor, mods[i].size, module_align(img, i));
+	plan->info_gpa = place(&cursor, size, info_align(img));
 	plan->info_size = size;
 	if (cursor > ram_bytes)
 		return plan_error(err,
@@ -428,6 +433,8 @@ int loader_plan(const struct guest_image *img, struct loader_module *mods,
 				  "information need 0x%lx bytes of RAM, the "
 				  "partition has %s",
 				  nmods, nmods == 1 ? "" : "s", cursor, ram);
+	if (img->format == GUEST_FORMAT_LINUX)
+		return linux_check_initrd(img, mods, nmods, err);
 	return 0;
 }
 
@@ -437,15 +444,54 @@ u64 loader_build_info(const struct guest_image *img,
 		      const struct loader_plan *plan, u8 *buf)
 {
 	memset(buf, 0, plan->info_size);
+	if (img->format == GUEST_FORMAT_LINUX)
+		return linux_build_info(img, mods, nmods, cmdline, ram_bytes,
+					plan, buf);
 	if (img->format == GUEST_FORMAT_MULTIBOOT1)
 		return mb1_build(mods, nmods, cmdline, ram_bytes,
 				 plan->info_gpa, buf);
 	return mb2_build(mods, nmods, cmdline, ram_bytes, buf);
 }
 
+/* ---- entry state ------------------------------------------------------- */
+
+/* The selectors of a multiboot entry; vmm/vmcs.c used these from the
+ * start, so they stay. No GDT backs them: the limit covers any selector. */
+#define FLAT_CS	     0x08
+#define FLAT_DS	     0x10
+#define FLAT_TR	     0x18
+#define NO_GDT_LIMIT 0xffff
+
 u32 loader_entry_magic(const struct guest_image *img)
 {
+	if (img->format == GUEST_FORMAT_LINUX)
+		return 0; /* the 32-bit boot protocol sets no EAX */
 	if (img->format == GUEST_FORMAT_MULTIBOOT1)
 		return MB1_BOOTLOADER_MAGIC;
 	return MB2_BOOTLOADER_MAGIC;
+}
+
+void loader_entry_flat(struct loader_entry *e, u32 eip, u32 eax, u32 ebx)
+{
+	*e = (struct loader_entry){
+		.eip = eip,
+		.eax = eax,
+		.ebx = ebx,
+		.cs = FLAT_CS,
+		.ds = FLAT_DS,
+		.tr = FLAT_TR,
+		.gdt_limit = NO_GDT_LIMIT,
+		.gdt_base = 0,
+	};
+}
+
+void loader_entry_state(const struct guest_image *img,
+			const struct loader_plan *plan, struct loader_entry *e)
+{
+	if (img->format == GUEST_FORMAT_LINUX) {
+		linux_entry_state(img, plan, e);
+		return;
+	}
+	loader_entry_flat(e, (u32)img->entry, loader_entry_magic(img),
+			  (u32)plan->info_gpa);
 }

@@ -177,7 +177,11 @@ static void exit_cpuid(struct vcpu *v)
 			c.ebx = (c.ebx & 0x0000ffff) | (v->index << 24) |
 				(v->part->cfg.ncpus << 16);
 		} else if (leaf == 6) {
-			c.eax |= CPUID_6_EAX_ARAT;
+			/* Power management: only "the APIC timer always
+			 * runs". The host's other bits (thermal sensor,
+			 * HWP, APERF/MPERF) advertise MSRs Shade does not
+			 * give guests, which would #GP. */
+			c = (struct cpuid_regs){CPUID_6_EAX_ARAT, 0, 0, 0};
 		} else if (leaf == CPUID_TOPOLOGY ||
 			   leaf == CPUID_TOPOLOGY_V2) {
 			c = cpuid_topology(v, sub);

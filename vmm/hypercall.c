@@ -171,9 +171,7 @@ static s64 hc_vcpu_start(struct hypercall *hc)
 		spin_unlock(&p->lock);
 		return -EBUSY;
 	}
-	v->start_entry = (u32)entry;
-	v->start_eax = (u32)index;
-	v->start_ebx = (u32)hc->arg[2];
+	loader_entry_flat(&v->start, (u32)entry, (u32)index, (u32)hc->arg[2]);
 	__atomic_store_n(&v->state, VCPU_RUNNABLE, __ATOMIC_RELEASE);
 	spin_unlock(&p->lock);
 	vcpu_wake(v);

@@ -3,8 +3,9 @@
  * Guest image headers: finding and checking the multiboot2 or multiboot1
  * header, then reading where the image goes, either from the multiboot
  * address fields (the "a.out kludge", here) or from the ELF program
- * headers (vmm/loader_segments.c, which also checks every segment). The
- * result is a list of segments for vmm/partition.c to copy and an entry
+ * headers (vmm/loader_segments.c, which also checks every segment); or,
+ * failing both, a Linux bzImage (vmm/loader_linux.c). The result is a
+ * list of segments for vmm/partition_create.c to copy and an entry
  * point; vmm/bootinfo_build.c then plans the rest of guest RAM.
  *
  * The image comes from whoever wrote the GRUB configuration, so it is not
@@ -76,10 +77,6 @@
 #define MB1_FLAGS_REQUIRED  0xffffu /* bits 0-15 */
 #define MB1_FLAGS_KNOWN \
 	(MB1_FLAG_ALIGN_MODS | MB1_FLAG_MEMINFO | MB1_FLAG_VIDEO)
-
-/* Linux boot protocol: "HdrS" at offset 0x202 of a bzImage. */
-#define LINUX_HDRS_OFFSET 0x202
-#define LINUX_HDRS_MAGIC  0x53726448u
 
 /* The a.out-kludge fields, from the mb2 address and entry tags or the
  * mb1 header; u32 on both, so their sums are done in u64. */
@@ -227,12 +224,6 @@ static int bad_checksum(struct loader *l, const char *which, u64 offset,
 			   "%s header at offset 0x%lx: checksum 0x%x is wrong, "
 			   "should be 0x%x",
 			   which, offset, checksum, -sum);
-}
-
-static bool is_bzimage(const struct loader *l)
-{
-	return l->len >= LINUX_HDRS_OFFSET + 4 &&
-	       rd32(l->image + LINUX_HDRS_OFFSET) == LINUX_HDRS_MAGIC;
 }
 
 /* ---- multiboot2 -------------------------------------------------------- */
@@ -592,9 +583,8 @@ static int load_auto(struct loader *l)
 	if (s1.bad_found)
 		return bad_checksum(l, "multiboot1", s1.bad_offset,
 				    MB1_HEADER_SIZE / 4);
-	if (is_bzimage(l))
-		return loader_fail(l, "format=linux: Linux guests are not "
-				      "supported yet");
+	if (linux_is_bzimage(l->image, l->len))
+		return linux_load(l);
 	return loader_fail(l, "no multiboot2 header in the first 32 KiB and no "
 			      "multiboot1 header in the first 8 KiB");
 }
@@ -621,8 +611,8 @@ int loader_parse(const u8 *image, u64 len, enum guest_format fmt, u64 ram_bytes,
 		rc = load_mb1_only(&l);
 		break;
 	case GUEST_FORMAT_LINUX:
-		return loader_fail(&l, "format=linux: Linux guests are not "
-				       "supported yet");
+		rc = linux_load(&l);
+		break;
 	default:
 		rc = load_auto(&l);
 		break;

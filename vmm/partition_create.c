@@ -199,11 +199,15 @@ static int setup_vcpus(struct partition *p, const struct guest_image *img,
 			return -ENOMEM;
 		percpu[v->pcpu].vcpu = v;
 	}
-	p->vcpus[0].start_entry = (u32)img->entry;
-	p->vcpus[0].start_eax = loader_entry_magic(img);
-	p->vcpus[0].start_ebx = (u32)plan->info_gpa;
+	loader_entry_state(img, plan, &p->vcpus[0].start);
 	return 0;
 }
+
+static const char *const format_names[] = {
+	[GUEST_FORMAT_MULTIBOOT2] = "multiboot2",
+	[GUEST_FORMAT_MULTIBOOT1] = "multiboot1",
+	[GUEST_FORMAT_LINUX] = "linux",
+};
 
 static void describe(const struct partition *p, const struct guest_image *img)
 {
@@ -218,9 +222,7 @@ static void describe(const struct partition *p, const struct guest_image *img)
 		"entry %#lx",
 		p->cfg.name, p->cfg.ncpus, p->cfg.ncpus == 1 ? "" : "s",
 		p->cfg.ncpus == 1 ? "" : "s", cpus, p->cfg.mem_bytes / MiB,
-		img->format == GUEST_FORMAT_MULTIBOOT2 ? "multiboot2"
-						       : "multiboot1",
-		img->entry);
+		format_names[img->format], img->entry);
 }
 
 /* Read line i's image and plan its memory; false (reported) if bad. */

@@ -137,7 +137,7 @@ static void vcpu_run(struct vcpu *v)
 static void vcpu_first_run(struct vcpu *v)
 {
 	v->set_up = true;
-	if (vmcs_setup(v, v->start_entry, v->start_eax, v->start_ebx)) {
+	if (vmcs_setup(v, &v->start)) {
 		partition_stop(v->part, STATUS_ENTRY_FAILED,
 			       "vCPU %u: no memory for its VMCS", v->index);
 		return;

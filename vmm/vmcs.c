@@ -143,50 +143,68 @@ static void setup_host(void)
 	vmwrite(HOST_RIP, (u64)vmx_exit_stub);
 }
 
+/* Which selector of the entry state a segment register gets. */
+enum seg_sel { SEL_CS, SEL_DS, SEL_TR, SEL_NULL };
+
 struct seg_init {
 	u32 selector_field, base_field, limit_field, ar_field;
-	u16 selector;
+	enum seg_sel sel;
 	u32 ar;
 	u32 limit;
 };
 
-/* Flat 32-bit segments as the multiboot specifications leave them; the
- * selectors only need to be consistent (the guest loads its own GDT). */
+/* Flat 32-bit segments with base 0, the selectors of the entry state: for
+ * multiboot only consistent (the guest loads its own GDT), for Linux
+ * __BOOT_CS and __BOOT_DS of the GDT the loader put in guest memory. */
 #define AR_CODE32 (AR_TYPE_CODE_RX_ACCESSED | AR_S | AR_P | AR_DB | AR_G)
 #define AR_DATA32 (AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DB | AR_G)
 #define AR_TSS	  (AR_TYPE_TSS32_BUSY | AR_P)
 
 static const struct seg_init guest_segs[] = {
 	{GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES,
-	 0x08, AR_CODE32, FLAT_LIMIT},
+	 SEL_CS, AR_CODE32, FLAT_LIMIT},
 	{GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES,
-	 0x10, AR_DATA32, FLAT_LIMIT},
+	 SEL_DS, AR_DATA32, FLAT_LIMIT},
 	{GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES,
-	 0x10, AR_DATA32, FLAT_LIMIT},
+	 SEL_DS, AR_DATA32, FLAT_LIMIT},
 	{GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES,
-	 0x10, AR_DATA32, FLAT_LIMIT},
+	 SEL_DS, AR_DATA32, FLAT_LIMIT},
 	{GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES,
-	 0x10, AR_DATA32, FLAT_LIMIT},
+	 SEL_DS, AR_DATA32, FLAT_LIMIT},
 	{GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES,
-	 0x10, AR_DATA32, FLAT_LIMIT},
+	 SEL_DS, AR_DATA32, FLAT_LIMIT},
 	{GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES,
-	 0x18, AR_TSS, TR_LIMIT},
+	 SEL_TR, AR_TSS, TR_LIMIT},
 	{GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
-	 GUEST_LDTR_AR_BYTES, 0, AR_UNUSABLE, 0},
+	 GUEST_LDTR_AR_BYTES, SEL_NULL, AR_UNUSABLE, 0},
 };
 
-static void setup_guest(struct vcpu *v, u32 entry)
+static u16 seg_selector(enum seg_sel sel, const struct loader_entry *e)
+{
+	switch (sel) {
+	case SEL_CS:
+		return e->cs;
+	case SEL_DS:
+		return e->ds;
+	case SEL_TR:
+		return e->tr;
+	default:
+		return 0;
+	}
+}
+
+static void setup_guest(struct vcpu *v, const struct loader_entry *e)
 {
 	for (u32 i = 0; i < ARRAY_SIZE(guest_segs); i++) {
 		const struct seg_init *s = &guest_segs[i];
 
-		vmwrite(s->selector_field, s->selector);
+		vmwrite(s->selector_field, seg_selector(s->sel, e));
 		vmwrite(s->base_field, 0);
 		vmwrite(s->limit_field, s->limit);
 		vmwrite(s->ar_field, s->ar);
 	}
-	vmwrite(GUEST_GDTR_BASE, 0);
-	vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_GDTR_BASE, e->gdt_base);
+	vmwrite(GUEST_GDTR_LIMIT, e->gdt_limit);
 	vmwrite(GUEST_IDTR_BASE, 0);
 	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
 
@@ -202,14 +220,14 @@ static void setup_guest(struct vcpu *v, u32 entry)
 	vmwrite(GUEST_SYSENTER_ESP, 0);
 	vmwrite(GUEST_SYSENTER_EIP, 0);
 	vmwrite(GUEST_RSP, 0);
-	vmwrite(GUEST_RIP, entry);
+	vmwrite(GUEST_RIP, e->eip);
 	vmwrite(GUEST_RFLAGS, RFLAGS_RESERVED_1);
 	vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmwrite(GUEST_ACTIVITY_STATE, 0);
 	vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 }
 
-int vmcs_setup(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
+int vmcs_setup(struct vcpu *v, const struct loader_entry *e)
 {
 	hpa_t vmcs;
 
@@ -225,10 +243,11 @@ int vmcs_setup(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
 	v->launched = false;
 	setup_controls(v);
 	setup_host();
-	setup_guest(v, entry);
+	setup_guest(v, e);
 	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.rax = eax;
-	v->regs.rbx = ebx;
+	v->regs.rax = e->eax;
+	v->regs.rbx = e->ebx;
+	v->regs.rsi = e->esi;
 	/* Paging off: the shadow MMU's direct roots. */
 	return mmu_reset_context(v);
 }

@@ -58,3 +58,27 @@ $(foreach g,$(GUEST_NAMES),$(eval $(call guest_rule,$(g))))
 .PHONY: guests
 guests: $(GUEST_ELFS)
 all: $(GUEST_ELFS)
+
+# The Linux test guest (tests/guests/linux/): a bzImage, so not one of the
+# ELF guests above. The same library and start.S behind a Linux setup
+# header (linux/header.S), linked by linux/linux.ld so that objcopy -O
+# binary writes the real-mode part and then the kernel loaded at 1 MiB:
+# build/guests/linux-hello.bin (linux-hello.elf keeps the symbols).
+LINUX_GUEST_DIR := $(GUEST_DIR)/linux
+LINUX_GUEST_OBJ := $(GUEST_OBJ_DIR)/linux/header.S.o \
+	$(GUEST_OBJ_DIR)/linux/hello.c.o
+LINUX_GUEST_LDFLAGS := -m elf_i386 -nostdlib -static \
+	-z max-page-size=0x1000 -z noexecstack -T $(LINUX_GUEST_DIR)/linux.ld
+
+$(BUILD)/guests/linux-hello.elf: $(LINUX_GUEST_OBJ) $(GUEST_LIB_OBJ) \
+		$(LINUX_GUEST_DIR)/linux.ld
+	@$(if $(Q),echo "  GUESTLD $@")
+	$(Q)$(LD) $(LINUX_GUEST_LDFLAGS) -o $@ $(LINUX_GUEST_OBJ) \
+		$(GUEST_LIB_OBJ)
+
+$(BUILD)/guests/linux-hello.bin: $(BUILD)/guests/linux-hello.elf
+	@$(if $(Q),echo "  OBJCOPY $@")
+	$(Q)objcopy -O binary $< $@
+
+guests: $(BUILD)/guests/linux-hello.bin
+all: $(BUILD)/guests/linux-hello.bin

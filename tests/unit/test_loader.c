@@ -350,16 +350,25 @@ static void test_bad_checksums(void **state)
 	assert_int_equal(gi.format, GUEST_FORMAT_MULTIBOOT1);
 }
 
+/* Only the choice of format; tests/unit/test_linux_boot.c has the rest. */
 static void test_linux(void **state)
 {
 	(void)state;
+	/* format=auto: no multiboot header, "HdrS": read as Linux. */
 	reset_image(0x4000);
 	memcpy(img + 0x202, "HdrS", 4);
-	parse_bad(GUEST_FORMAT_AUTO, "format=linux: Linux guests are not "
-				     "supported yet");
+	parse_bad(GUEST_FORMAT_AUTO, "Linux boot protocol 0.00 is older than "
+				     "2.02 (no cmd_line_ptr); Shade needs "
+				     "2.02 or later");
+	/* A multiboot header wins over "HdrS". */
 	std_elf_mb2(false);
-	parse_bad(GUEST_FORMAT_LINUX, "format=linux: Linux guests are not "
-				      "supported yet");
+	memcpy(img + 0x202, "HdrS", 4);
+	parse_ok(GUEST_FORMAT_AUTO);
+	assert_int_equal(gi.format, GUEST_FORMAT_MULTIBOOT2);
+	/* format=linux insists on the Linux header. */
+	std_elf_mb2(false);
+	parse_bad(GUEST_FORMAT_LINUX, "format=linux: no Linux boot protocol "
+				      "header (\"HdrS\" at offset 0x202)");
 }
 
 /* ---- multiboot2 header fields and tags --------------------------------- */

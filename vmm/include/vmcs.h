@@ -9,12 +9,13 @@
 
 /*
  * Allocate, clear and load the vCPU's VMCS on this CPU, then write the
- * controls, the host state and the guest state for a multiboot-style
- * entry: 32-bit protected mode, paging off (as the guest sees it), flat
- * segments, at `entry` with EAX = eax and EBX = ebx. Returns 0 or
- * -ENOMEM. Runs on the vCPU's own physical CPU, interrupts off.
+ * controls, the host state and the guest state of entry state e
+ * (include/loader.h): 32-bit protected mode, paging off (as the guest
+ * sees it), flat segments with e's selectors and GDTR, at e->eip with
+ * EAX, EBX and ESI from e. Returns 0 or -ENOMEM. Runs on the vCPU's own
+ * physical CPU, interrupts off.
  */
-int vmcs_setup(struct vcpu *v, u32 entry, u32 eax, u32 ebx);
+int vmcs_setup(struct vcpu *v, const struct loader_entry *e);
 
 /* The real CR0/CR4 the CPU runs the guest with, for the guest's view. */
 u64 vmcs_real_cr0(u64 guest_cr0);

@@ -17,6 +17,7 @@
 #include "types.h"
 #include "spinlock.h"
 #include "config.h"
+#include "loader.h"
 #include "bootinfo.h"
 #include "mmu.h"
 #include "dirtylog.h"
@@ -69,9 +70,9 @@ struct vcpu {
 	hpa_t vmcs;
 	bool set_up;   /* VMCS written on its physical CPU */
 	bool launched; /* VMLAUNCH done; VMRESUME from now on */
-	/* Entry state: the multiboot entry for vCPU 0, HC_VCPU_START's for
-	 * the others. */
-	u32 start_entry, start_eax, start_ebx;
+	/* Entry state: the loader's for vCPU 0 (loader_entry_state()),
+	 * HC_VCPU_START's for the others (loader_entry_flat()). */
+	struct loader_entry start;
 	u16 vpid;
 
 	/* The guest's view of the control registers it thinks it has; the
