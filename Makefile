@@ -9,6 +9,7 @@
 #                     and QEMU; ends with "N passed, M failed"
 #   make debug        how to debug Shade (QEMU gdb stub, Bochs debugger)
 #   make format       clang-format every C file
+#   make bench        time Shade's dirty-log GET in Bochs (bench/bochs/)
 #   make bench-native time Shade's dirty-log GET natively (bench/native/)
 #   make clean
 #
@@ -179,8 +180,9 @@ unit: $(UNIT_BINS)
 # program with the hypervisor's code generation where a process allows it;
 # bench/native/ holds the harness and the shims. `make bench-native` runs
 # the sweep (and the KVM peer where /dev/kvm exists) and writes
-# bench/results/native.{csv,txt,png}. BENCH_SLOTS: slot sizes in MiB;
-# BENCH_REPS: repetitions per point at most (fewer for the largest counts).
+# bench/results/native.{csv,txt,png} and native-latency.csv. BENCH_SLOTS:
+# slot sizes in MiB; BENCH_REPS: repetitions per point at most (fewer for
+# the largest counts).
 
 BENCH_DIR     := bench/native
 BENCH_RESULTS := bench/results
@@ -203,7 +205,7 @@ BENCH_SHADE_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) $(BENCH_INCLUDES) \
 BENCH_HOST_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) $(BENCH_INCLUDES) \
 	-fno-pie -MMD -MP
 # The phases of a GET are timed by wrapping what dirtylog.c calls.
-BENCH_LDFLAGS := -no-pie -Wl,--wrap=dirty_bitmap_harvest \
+BENCH_LDFLAGS := -no-pie -pthread -Wl,--wrap=dirty_bitmap_harvest \
 	-Wl,--wrap=mmu_flush_wp -Wl,--wrap=guest_write
 
 $(BENCH_SHADE_O): $(BUILD)/bench/%.o: %.c
@@ -226,6 +228,26 @@ bench-native: $(BUILD)/bench-native
 		echo "bench-native: no gnuplot, so no plot"
 	@$(BENCH_DIR)/run-bench $(BUILD) $(BENCH_RESULTS) "$(KVM_PEER)" \
 		$(BENCH_REPS) $(BENCH_SLOTS)
+
+# --- the in-Shade dirty-log benchmark (bench/bochs/README.md) --------------
+#
+# The bench-dirty guest under Shade under Bochs: one boot per guest size
+# and helper-vCPU count, the sweep of dirty counts under every policy in
+# each; bench/results/bochs.{csv,txt,png}. Bochs is slow: the defaults
+# take about 40 minutes on two CPUs (bench/bochs/README.md has the times).
+# BENCH_SIZES: guest RAM in MiB (64-1024); BENCH_HELPERS: helper vCPUs
+# (0-3; with helpers Bochs gets 4 CPUs); BENCH_GETS: GETs per point and
+# policy at most; BENCH_BUDGET: pages written per point and policy at most.
+
+BENCH_SIZES   ?= 64 256 1024
+BENCH_HELPERS ?= 0 2 3
+BENCH_GETS    ?= 3
+BENCH_BUDGET  ?= 16384
+
+.PHONY: bench
+bench: deps $(BUILD)/shade.elf $(BUILD)/guests/bench-dirty.elf
+	@bench/bochs/run-bench $(BUILD) $(BENCH_RESULTS) "$(BENCH_SIZES)" \
+		"$(BENCH_HELPERS)" $(BENCH_GETS) $(BENCH_BUDGET)
 
 # --- running and testing ---------------------------------------------------
 

@@ -27,15 +27,6 @@ _Static_assert(BIT(WORD_SHIFT) == DIRTY_BITMAP_WORD_BITS,
 _Static_assert(DIRTY_BITMAP_WORD_BYTES * 8 == DIRTY_BITMAP_WORD_BITS,
 	       "a word is 8 bytes");
 
-/* Bits set in x; by hand, as the kernel links no libgcc popcount. */
-static u64 popcount64(u64 x)
-{
-	x = x - ((x >> 1) & 0x5555555555555555ULL);
-	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (x * 0x0101010101010101ULL) >> 56;
-}
-
 u64 dirty_bitmap_words(u64 npages)
 {
 	/* Not DIV_ROUND_UP: npages + 63 would wrap for the largest counts. */
@@ -66,6 +57,7 @@ int dirty_bitmap_init(struct dirty_bitmap *b, u64 npages, u64 *words)
 	b->npages = npages;
 	b->nwords = dirty_bitmap_words(npages);
 	b->last_mask = last_word_mask(npages);
+	__atomic_store_n(&b->marks, 0, __ATOMIC_RELAXED);
 	for (w = 0; w < b->nwords; w++)
 		__atomic_store_n(&words[w], 0, __ATOMIC_SEQ_CST);
 	return 0;
@@ -82,17 +74,24 @@ bool dirty_bitmap_mark(struct dirty_bitmap *b, u64 page)
 	/* Always the locked OR, never a test first: see dirty_bitmap.h. */
 	old = __atomic_fetch_or(&b->words[page >> WORD_SHIFT], bit,
 				__ATOMIC_SEQ_CST);
-	return !(old & bit);
+	if (old & bit)
+		return false;
+	__atomic_fetch_add(&b->marks, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+u64 dirty_bitmap_take_marks(struct dirty_bitmap *b)
+{
+	return __atomic_exchange_n(&b->marks, 0, __ATOMIC_RELAXED);
 }
 
 /*
- * Take word w out of b. A word that reads 0 is left alone (as KVM does):
- * there is nothing in it to lose, and a bit set just after the read stays
- * in the word for the next harvest, exactly as one set just after an
- * exchange would. A bit past npages means the bitmap was written behind
- * our back: panic.
+ * A word that reads 0 is left alone (as KVM does): there is nothing in it
+ * to lose, and a bit set just after the read stays in the word for the
+ * next harvest, exactly as one set just after an exchange would. A bit
+ * past npages means the bitmap was written behind our back: panic.
  */
-static u64 take_word(struct dirty_bitmap *b, u64 w)
+static inline u64 take_word(struct dirty_bitmap *b, u64 w)
 {
 	u64 mask;
 
@@ -104,6 +103,11 @@ static u64 take_word(struct dirty_bitmap *b, u64 w)
 		      (unsigned long long)b->npages,
 		      (unsigned long long)(mask & ~b->last_mask));
 	return mask;
+}
+
+u64 dirty_bitmap_take(struct dirty_bitmap *b, u64 w)
+{
+	return take_word(b, w);
 }
 
 s64 dirty_bitmap_harvest(struct dirty_bitmap *b, u64 *out, u64 out_words,
@@ -118,7 +122,7 @@ s64 dirty_bitmap_harvest(struct dirty_bitmap *b, u64 *out, u64 out_words,
 		out[w] = mask;
 		if (!mask)
 			continue;
-		pages += popcount64(mask);
+		pages += dirty_bitmap_weight(mask);
 		if (each)
 			each(ctx, w << WORD_SHIFT, mask);
 	}
@@ -130,7 +134,7 @@ u64 dirty_bitmap_count(const struct dirty_bitmap *b)
 	u64 w, pages = 0;
 
 	for (w = 0; w < b->nwords; w++)
-		pages += popcount64(
+		pages += dirty_bitmap_weight(
 			__atomic_load_n(&b->words[w], __ATOMIC_SEQ_CST));
 	return pages;
 }

@@ -587,28 +587,112 @@ u64 mmu_write_protect_mask(struct partition *p, gfn_t first_gfn, u64 mask)
 	return n;
 }
 
-/* Shadow pages a long walk handles between two looks at the IPI mailbox:
- * it holds the MMU lock with interrupts off, and must not keep another
- * CPU's cross-CPU call (which holds the global ipi_lock) waiting. */
-#define WALK_POLL_PAGES 64
+/*
+ * The walk, in batches. The caller drops the MMU lock between batches, so
+ * the walk must go on correctly from a page cache that changed meanwhile.
+ * It goes bucket by bucket through the page cache's hash, not along the
+ * LRU list: a page never changes bucket, a new page goes to the head of
+ * its bucket, and a page that is used moves in the LRU list but not in
+ * its bucket. So the pages of a bucket that were there when the walk
+ * started and are still there keep their order, and the walk's position
+ * is a bucket, a page in it and an entry in that page.
+ *
+ * Pages the walk does not look at, or looks at only in part, are safe to
+ * miss: a page added to a bucket after the walk passed it, or an entry
+ * filled after the walk passed it, was filled after the GET's harvest,
+ * by a fault that either left it read-only or marked the page first
+ * (mmu_fault.c: a logged page becomes writable only on a write fault,
+ * which marks it), so its bit is still set for the next GET. A page that
+ * went away took its entries with it, after a shootdown of its own.
+ */
 
-u64 mmu_write_protect_all(struct partition *p)
+/* The cursor's page, if it is still in its bucket; else the bucket's
+ * head, from its first entry: a page gone from the bucket leaves no
+ * place to go on from, so the bucket is walked again (protecting twice
+ * is harmless). */
+static struct mmu_page *wp_resume(struct mmu *m, struct mmu_wp_cursor *c)
 {
-	struct mmu *m = mmu_of(p);
-	u64 n = 0, seen = 0;
+	struct mmu_page *sp;
 
-	for (struct mmu_page *sp = m->lru_head; sp; sp = sp->lru_next) {
-		if (++seen % WALK_POLL_PAGES == 0)
-			ipi_handle();
-		if (sp->role.level != 1)
+	for (sp = m->hash[c->bucket]; sp; sp = sp->hash_next)
+		if (sp == c->page)
+			return sp;
+	c->entry = 0;
+	return m->hash[c->bucket];
+}
+
+/* Entries tested per step: one cache line. Most lines of a walk hold no
+ * writable entry, and one branch per line rather than per entry spares
+ * the walk a misprediction per rare writable entry. */
+#define WP_LINE 8
+
+/* Take R/W from entries [first, end) of level-1 page sp (both multiples
+ * of WP_LINE); returns how many lost it. */
+static u64 wp_entries(struct mmu_page *sp, u32 first, u32 end)
+{
+	u64 *spt = sp->spt, n = 0;
+
+	for (u32 i = first; i < end; i += WP_LINE) {
+		u64 any = 0;
+
+		for (u32 k = 0; k < WP_LINE; k++)
+			any |= spt[i + k];
+		if (!(any & PTE_RW))
 			continue;
-		for (u32 i = 0; i < SPT_ENTRIES; i++) {
-			if (sp->spt[i] & PTE_RW) {
-				sp->spt[i] &= ~PTE_RW;
+		for (u32 k = 0; k < WP_LINE; k++) {
+			if (spt[i + k] & PTE_RW) {
+				spt[i + k] &= ~PTE_RW;
 				n++;
 			}
 		}
 	}
+	return n;
+}
+
+_Static_assert(SPT_ENTRIES % WP_LINE == 0, "whole lines per page");
+
+u64 mmu_write_protect_some(struct partition *p, struct mmu_wp_cursor *c,
+			   u32 budget)
+{
+	struct mmu *m = mmu_of(p);
+	struct mmu_page *sp;
+	u64 n = 0;
+
+	if (mmu_wp_done(c))
+		return 0;
+	budget = MAX(budget, WP_LINE);
+	sp = c->page ? wp_resume(m, c) : m->hash[c->bucket];
+	for (;;) {
+		for (; sp; sp = sp->hash_next, c->entry = 0) {
+			u32 end;
+
+			if (budget < WP_LINE) {
+				c->page = sp; /* go on at sp's first entry */
+				goto out;
+			}
+			if (sp->role.level != 1) {
+				budget -= WP_LINE;
+				continue;
+			}
+			end = MIN(SPT_ENTRIES,
+				  c->entry + (u32)ALIGN_DOWN(budget, WP_LINE));
+			n += wp_entries(sp, c->entry, end);
+			budget -= end - c->entry;
+			if (end < SPT_ENTRIES) {
+				c->page = sp; /* the budget ended inside sp */
+				c->entry = end;
+				goto out;
+			}
+		}
+		/* The bucket is done: the next, unless the budget is. */
+		c->page = NULL;
+		c->entry = 0;
+		if (++c->bucket == MMU_HASH_BUCKETS || budget < WP_LINE)
+			goto out;
+		budget--; /* even an empty bucket costs a look */
+		sp = m->hash[c->bucket];
+	}
+out:
 	if (n)
 		m->wp_unflushed = true;
 	return n;

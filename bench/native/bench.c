@@ -7,17 +7,20 @@
  * For each slot size: build the guest, take a read fault on every page
  * so that the shadow tables are complete, turn dirty logging on, then for
  * each dirty count d = 1, 2, 4, ... all test pages, and each repetition,
- * and each policy (auto, rmap, walk; the order rotates between
- * repetitions): write-fault d evenly spaced pages through
+ * and each policy (auto, rmap, walk, seed, words; the order rotates
+ * between repetitions): write-fault d evenly spaced pages through
  * mmu_page_fault(), time one dirtylog_get(), check what it reported and
  * that every reported page is write-protected again, and time the floor
- * (read the harvested bitmap, touch each dirty page's spte once).
+ * (read the harvested bitmap, touch each dirty page's spte once). Then
+ * the latency phase (latency.c): a second thread write-faults while the
+ * first takes GETs.
  *
  * Usage: bench-native [-s SLOT_MIB]... [-r MAX_REPS] [-b FAULT_BUDGET]
  *                     [-o CSV] [--peer KVM_CSV | --no-peer WHY]
- *                     [--compare-out CSV] [--audit-max-mib N] [-v]
+ *                     [--compare-out CSV] [--audit-max-mib N]
+ *                     [--latency-gets N] [--latency-csv CSV] [-v]
  *
- * Context: a Linux process, one thread.
+ * Context: a Linux process; one thread but in the latency phase.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +42,7 @@ static struct bench_slot slots[8];
 static u32 max_reps = 11, min_reps = 3;
 static u64 fault_budget = 16ULL << 20;
 static u64 audit_max_mib = ~0ULL;
+static u32 latency_gets = 8;
 
 void bench_die(const char *fmt, ...)
 {
@@ -165,8 +169,9 @@ static double floor_pass(void)
 
 /*
  * The walk's floor: read every entry of every level-1 shadow page once,
- * in the order mmu_write_protect_all() visits them, with no branch per
- * entry and no store. The median of five passes.
+ * in the order mmu_write_protect_some() visits them (bucket by bucket of
+ * the page cache), with no branch per entry and no store, and no lock.
+ * The median of five passes.
  */
 static double walk_floor(void)
 {
@@ -176,12 +181,14 @@ static double walk_floor(void)
 	for (u32 r = 0; r < ARRAY_SIZE(t); r++) {
 		u64 t0 = now_ns();
 
-		for (struct mmu_page *sp = vm.p.mmu.lru_head; sp;
-		     sp = sp->lru_next) {
-			if (sp->role.level != 1)
-				continue;
-			for (u32 i = 0; i < 512; i++)
-				acc |= ((volatile u64 *)sp->spt)[i];
+		for (u32 b = 0; b < MMU_HASH_BUCKETS; b++) {
+			for (struct mmu_page *sp = vm.p.mmu.hash[b]; sp;
+			     sp = sp->hash_next) {
+				if (sp->role.level != 1)
+					continue;
+				for (u32 i = 0; i < 512; i++)
+					acc |= ((volatile u64 *)sp->spt)[i];
+			}
 		}
 		t[r] = (double)(now_ns() - t0);
 	}
@@ -209,7 +216,7 @@ static void one_get(u32 policy, u64 d, u64 stride, bool full_check,
 	const struct get_probe *pr = &bench_probe;
 	u64 rmap0 = p->stats.dirty_get_rmap_calls;
 	u64 sd0 = p->stats.tlb_shootdown_rounds;
-	u64 t0, t1, c0, c1, wp_end;
+	u64 t0, t1, c0, c1, wp_end, tsc0;
 	s64 got;
 
 	if (dirtylog_set_policy(p, policy))
@@ -219,11 +226,17 @@ static void one_get(u32 policy, u64 d, u64 stride, bool full_check,
 	write_ns_total += (double)(now_ns() - t0);
 	write_faults_total += (double)d;
 
-	/* At most one hold per bitmap word on the rmap path, plus the
-	 * shootdown's. */
-	probe_start(&p->mmu.lock, dirty_bitmap_words(vm.npages) + 16);
+	/* Holds: on the rmap path at most one per bitmap word or per
+	 * DIRTYLOG_BATCH pages, on the walk one per DIRTYLOG_WALK_BATCH
+	 * entries or so (empty buckets count a little); the shootdown's. */
+	probe_start(&p->mmu.lock, dirty_bitmap_words(vm.npages) +
+					  d / DIRTYLOG_BATCH +
+					  p->mmu.pages_in_use * 2 * 512 /
+						  DIRTYLOG_WALK_BATCH +
+					  MMU_HASH_BUCKETS + 16);
 	c0 = cpu_now_ns();
 	t0 = now_ns();
+	tsc0 = rdtsc();
 	got = dirtylog_get(&vm.caller, p, 0, 0, vm.bitmap_bytes);
 	t1 = now_ns();
 	c1 = cpu_now_ns();
@@ -235,19 +248,50 @@ static void one_get(u32 policy, u64 d, u64 stride, bool full_check,
 	out->cpu_ns =
 		MAX((double)(c1 - c0) - cpu_overhead_ns - 2 * wall_overhead_ns,
 		    0.0);
-	out->harvest_ns = tsc_to_ns(pr->harvest_end - pr->harvest_start);
-	out->wp_ns = tsc_to_ns(wp_end - pr->harvest_end);
+	/* The words path (and auto when it takes it) harvests word by word
+	 * while it protects: no harvest phase, and the write protection
+	 * counts from the GET's start. */
+	out->harvest_ns =
+		pr->harvest_end ? tsc_to_ns(pr->harvest_end - pr->harvest_start)
+				: 0;
+	out->wp_ns =
+		tsc_to_ns(wp_end - (pr->harvest_end ? pr->harvest_end : tsc0));
 	out->flush_ns = pr->flush_start
 				? tsc_to_ns(pr->flush_end - pr->flush_start)
 				: 0;
 	out->copy_ns = tsc_to_ns(pr->copy_end - pr->copy_start);
 	out->hold_ns = tsc_to_ns(pr->lock_hold_p99);
 	out->hold_max_ns = tsc_to_ns(pr->lock_hold_max);
+	out->hold_med_ns = tsc_to_ns(pr->lock_hold_med);
 	out->holds = pr->lock_holds;
 	out->shootdowns = p->stats.tlb_shootdown_rounds - sd0;
 	out->rmap_path = p->stats.dirty_get_rmap_calls != rmap0;
 	check_get(got, d, stride, full_check);
+	/* The target "one shootdown round per GET that protected anything":
+	 * d >= 1 pages were writable, so exactly one. */
+	if (out->shootdowns != 1)
+		bench_die("a GET of %lu pages (policy %s) sent %lu shootdown "
+			  "rounds, not 1",
+			  d, policy_name(policy), out->shootdowns);
 	out->floor_ns = floor_pass();
+}
+
+/* A GET that protects nothing sends no shootdown round, whatever the
+ * policy (the other half of the target above). */
+static void empty_gets(void)
+{
+	for (u32 pol = 0; pol < BENCH_POLICIES; pol++) {
+		u64 sd0 = vm.p.stats.tlb_shootdown_rounds;
+
+		if (dirtylog_set_policy(&vm.p, pol) ||
+		    dirtylog_get(&vm.caller, &vm.p, 0, 0, vm.bitmap_bytes))
+			bench_die("an empty GET under policy %s failed",
+				  policy_name(pol));
+		if (vm.p.stats.tlb_shootdown_rounds != sd0)
+			bench_die("an empty GET under policy %s sent a "
+				  "shootdown round",
+				  policy_name(pol));
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -333,10 +377,13 @@ static bool run_slot(struct bench_slot *s, u64 mib)
 		bench_die("dirtylog_enable failed");
 	if (dirtylog_get(&vm.caller, &vm.p, 0, 0, vm.bitmap_bytes) != 0)
 		bench_die("a GET right after ENABLE reported pages");
+	empty_gets();
 
 	write_ns_total = write_faults_total = 0;
 	sweep(s);
 	s->write_fault_ns = write_ns_total / write_faults_total;
+	if (latency_gets)
+		latency_phase(&vm, s, latency_gets);
 	s->walk_floor_ns = walk_floor();
 	if (vm.p.mmu.pages_in_use != s->shadow_pages)
 		bench_die("shadow pages in use changed during the sweep "
@@ -358,7 +405,8 @@ static void usage(void)
 		"[-b FAULT_BUDGET]\n"
 		"                    [-o CSV] [--peer KVM_CSV | --no-peer WHY] "
 		"[--compare-out CSV]\n"
-		"                    [--audit-max-mib N] [-v]\n");
+		"                    [--audit-max-mib N] [--latency-gets N] "
+		"[--latency-csv CSV] [-v]\n");
 	exit(2);
 }
 
@@ -366,6 +414,7 @@ int main(int argc, char **argv)
 {
 	u64 sizes[8], nsizes = 0;
 	const char *csv = NULL, *peer = NULL, *why_not = NULL, *cmp = NULL;
+	const char *lat_csv = NULL;
 	u32 ndone = 0;
 	FILE *f;
 
@@ -395,6 +444,10 @@ int main(int argc, char **argv)
 			cmp = next;
 		else if (!strcmp(a, "--audit-max-mib"))
 			audit_max_mib = strtoull(next, NULL, 0);
+		else if (!strcmp(a, "--latency-gets"))
+			latency_gets = (u32)strtoul(next, NULL, 0);
+		else if (!strcmp(a, "--latency-csv"))
+			lat_csv = next;
 		else
 			usage();
 	}
@@ -430,7 +483,15 @@ int main(int argc, char **argv)
 	}
 	if (f)
 		fclose(f);
+	report_phases(slots, ndone);
+	report_holds(slots, ndone);
 	report_model(slots, ndone);
+	f = lat_csv ? fopen(lat_csv, "w") : NULL;
+	if (lat_csv && !f)
+		bench_die("cannot write %s", lat_csv);
+	report_latency(f, slots, ndone);
+	if (f)
+		fclose(f);
 	f = cmp ? fopen(cmp, "w") : NULL;
 	report_peer(slots, ndone, peer, why_not, f);
 	if (f)

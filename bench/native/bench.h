@@ -11,6 +11,7 @@
 
 #include "types.h"
 #include "vmm.h"
+#include "dirtylog.h"
 
 /* Pages below this one hold the guest's own page tables (4-level guests)
  * and are never dirtied: the KVM peer leaves the same 1 MiB alone, so the
@@ -44,7 +45,9 @@ enum vm_mode {
 
 struct bench_vm {
 	struct partition p; /* the guest whose slot logs */
-	struct vcpu v;
+	struct vcpu vcpus[2];
+	struct vcpu *v;	 /* vCPU 0: the sweep's faults */
+	struct vcpu *v1; /* vCPU 1: the latency phase's faulting thread */
 	struct partition caller; /* receives the bitmap (HC_DIRTY_LOG_GET's
 				    caller, a control partition) */
 	enum vm_mode mode;
@@ -59,6 +62,9 @@ const char *vm_mode_name(const struct bench_vm *vm);
 void vm_touch_all(struct bench_vm *vm);
 /* A write fault (P | W/R) on count pages, stride apart from first. */
 void vm_write_pages(struct bench_vm *vm, u64 first, u64 count, u64 stride);
+/* Is gfn's (one) shadow entry writable? A lock-free look, as a TLB miss
+ * would have the processor walk the shadow tables. */
+bool vm_page_writable(struct bench_vm *vm, gfn_t gfn);
 
 /* probes.c: time stamps taken around the phases of a GET (through the
  * linker's --wrap of the functions dirtylog_get() calls) and the MMU-lock
@@ -71,10 +77,13 @@ struct get_probe {
 	u64 lock_hold_max; /* the longest, in TSC ticks */
 	u64 lock_hold_p99; /* the 99th percentile (the longest when
 			       there are fewer than 100 holds) */
+	u64 lock_hold_med; /* the median hold */
 };
 
 extern struct get_probe bench_probe;
-/* Watch mmu_lock until probe_stop(); max_holds bounds the holds kept. */
+/* Watch mmu_lock until probe_stop(); max_holds bounds the holds kept.
+ * Only the calling thread's holds count (another thread's faults take
+ * the same lock in the latency phase). */
 void probe_start(spinlock_t *mmu_lock, u64 max_holds);
 void probe_stop(void);
 /* The TSC's rate, measured against CLOCK_MONOTONIC, and the clocks' own
@@ -98,12 +107,13 @@ struct get_sample {
 	double floor_ns;    /* bitmap read + each dirty spte touched once */
 	double hold_ns;	    /* the longest MMU-lock hold (99th pct.) */
 	double hold_max_ns; /* the longest, outliers included */
+	double hold_med_ns; /* the median hold */
 	u64 holds;	    /* MMU-lock holds */
 	u64 shootdowns;	    /* TLB shootdown rounds */
 	bool rmap_path;	    /* the GET took the rmap path */
 };
 
-#define BENCH_POLICIES	 3 /* DIRTYLOG_POLICY_AUTO, _RMAP, _WALK */
+#define BENCH_POLICIES	 DIRTYLOG_POLICY_COUNT /* auto rmap walk seed words */
 #define BENCH_MAX_REPS	 31
 #define BENCH_MAX_POINTS 40
 
@@ -112,6 +122,19 @@ struct bench_point {
 	u64 dirty;
 	u32 reps;
 	struct get_sample s[BENCH_POLICIES][BENCH_MAX_REPS];
+};
+
+/* The latency phase: a second thread, vCPU 1, write-faults pages while
+ * the first takes GETs (latency.c). One row per policy and dirty count. */
+#define LAT_DIRTY_COUNTS 3
+struct lat_row {
+	u32 policy;
+	u64 dirty;  /* pages the GET thread dirties before each GET */
+	u32 gets;   /* GETs taken */
+	u64 faults; /* faults that started while a GET ran */
+	double med_ns, p99_ns, max_ns; /* their latency */
+	double get_med_ns;	       /* the GETs' median time meanwhile */
+	double hold_max_ns;	       /* the GETs' longest MMU-lock hold */
 };
 
 /* One slot size. */
@@ -127,7 +150,15 @@ struct bench_slot {
 	u32 audit_errors;	   /* ~0u: not audited */
 	u32 npoints;
 	struct bench_point pt[BENCH_MAX_POINTS];
+	double idle_fault_ns; /* vCPU 1's write fault, no GET running
+				 (median) */
+	u32 nlat;
+	struct lat_row lat[BENCH_POLICIES * LAT_DIRTY_COUNTS];
 };
+
+/* latency.c: the latency phase on the slot under test (after the sweep;
+ * gets GETs per row). */
+void latency_phase(struct bench_vm *vm, struct bench_slot *s, u32 gets);
 
 /* report.c */
 const char *policy_name(u32 policy);
@@ -138,5 +169,8 @@ void report_table(const struct bench_slot *s);
 void report_peer(const struct bench_slot *slots, u32 nslots,
 		 const char *peer_csv, const char *why_not, FILE *cmp_csv);
 void report_model(const struct bench_slot *slots, u32 nslots);
+void report_phases(const struct bench_slot *slots, u32 nslots);
+void report_holds(const struct bench_slot *slots, u32 nslots);
+void report_latency(FILE *csv, const struct bench_slot *slots, u32 nslots);
 
 #endif

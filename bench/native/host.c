@@ -126,20 +126,6 @@ u32 vmexit_guest_cpl(void)
 	return (vmread(GUEST_SS_AR_BYTES) >> AR_DPL_SHIFT) & 3;
 }
 
-/*
- * A long walk of the shadow pages polls this CPU's IPI mailbox now and
- * then (mmu_write_protect_all()). The benchmark's one CPU has a mailbox
- * no one writes: the same atomic exchange as arch/x86/ipi.c, finding
- * nothing.
- */
-static struct ipi_request *ipi_mailbox;
-
-void ipi_handle(void)
-{
-	if (__atomic_exchange_n(&ipi_mailbox, NULL, __ATOMIC_ACQUIRE))
-		bench_die("an IPI request in the benchmark's mailbox");
-}
-
 /* ------------------------------------------------------------------ */
 /* Tripwires: none of these may happen in the benchmark */
 
@@ -181,10 +167,9 @@ void partition_stop(struct partition *p, u32 status, const char *fmt, ...)
 
 /*
  * flush_remote_tlbs() sends IPIs only to other CPUs whose vCPU is in guest
- * mode; the benchmark's one vCPU is pinned to this CPU and never enters a
- * guest, so a round sets flush_req and counts itself (stats) and sends
- * nothing, as on real hardware with the GET issued from that vCPU's own
- * CPU and no other vCPU running.
+ * mode; the benchmark's vCPUs never enter a guest, so a round sets
+ * flush_req and counts itself (stats) and sends nothing, as on real
+ * hardware with no other vCPU in guest mode.
  */
 int ipi_call(cpumask_t targets, void (*fn)(void *), void *arg,
 	     cpumask_t *missing)

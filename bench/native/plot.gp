@@ -25,6 +25,10 @@ series = '$R using 1:2:3:4 with yerrorlines lw 2 lc rgb "dark-magenta" ' . \
 	'title "rmap (policy 1)", ' . \
 	'$W using 1:2:3:4 with yerrorlines lw 2 lc rgb "forest-green" ' . \
 	'title "walk (policy 2)", ' . \
+	'$D using 1:2:3:4 with yerrorlines lw 2 lc rgb "dark-orange" ' . \
+	'title "words (policy 4)", ' . \
+	'$S using 1:2 with lines dt 3 lw 2 lc rgb "brown" ' . \
+	'title "seed (policy 3)", ' . \
 	'$A using 1:2 with lines dt 2 lw 3 lc rgb "royalblue" ' . \
 	'title "auto (policy 0)", ' . \
 	'$R using 1:5 with lines dt 3 lw 2 lc rgb "grey40" ' . \
@@ -41,6 +45,11 @@ do for [i = 1:n] {
 	set table $W
 	plot csv skip 1 using 6:(us(10)):(us(11)):(us(12)) \
 		with table if (is(s, "walk"))
+	set table $D
+	plot csv skip 1 using 6:(us(10)):(us(11)):(us(12)) \
+		with table if (is(s, "words"))
+	set table $S
+	plot csv skip 1 using 6:(us(10)) with table if (is(s, "seed"))
 	set table $A
 	plot csv skip 1 using 6:(us(10)) with table if (is(s, "auto"))
 	# Without the peer, $K is made from native.csv and stays empty.

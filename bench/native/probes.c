@@ -22,7 +22,7 @@
  *    Shade the lock is held with interrupts off. Among thousands of
  *    equal holds those few show up only in the top percent.
  *
- * Context: the harness's one thread.
+ * Context: the harness's main thread; the lock hook runs in any thread.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -32,13 +32,18 @@
 
 struct get_probe bench_probe;
 spinlock_t *bench_watched_lock;
-static u64 lock_taken_at;
+/* Set in the thread that called probe_start(): the latency phase's
+ * faulting thread takes the watched lock too, and its holds are not the
+ * GET's. */
+static __thread bool probing;
+static __thread u64 lock_taken_at;
 static double ns_per_tick;
 double wall_overhead_ns, cpu_overhead_ns;
 
 static int cmp_u64(const void *a, const void *b);
 
-/* Every hold of one GET, for its quantiles; allocated before the GET. */
+/* Every hold of one GET, for its quantiles; allocated before the GET.
+ * Only the probing thread writes them. */
 static u64 *holds;
 static u64 holds_cap;
 
@@ -102,7 +107,8 @@ void probe_start(spinlock_t *mmu_lock, u64 max_holds)
 		holds_cap = max_holds;
 	}
 	bench_probe = (struct get_probe){0};
-	bench_watched_lock = mmu_lock;
+	probing = true;
+	__atomic_store_n(&bench_watched_lock, mmu_lock, __ATOMIC_RELEASE);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -116,11 +122,13 @@ void probe_stop(void)
 {
 	u64 n = MIN(bench_probe.lock_holds, holds_cap);
 
-	bench_watched_lock = NULL;
+	__atomic_store_n(&bench_watched_lock, NULL, __ATOMIC_RELEASE);
+	probing = false;
 	if (!n)
 		return;
 	qsort(holds, n, sizeof(*holds), cmp_u64);
 	bench_probe.lock_hold_p99 = holds[(n - 1) - (n - 1) / 100];
+	bench_probe.lock_hold_med = holds[n / 2];
 }
 
 void bench_lock_taken(void)
@@ -131,6 +139,10 @@ void bench_lock_taken(void)
 void bench_lock_dropping(void)
 {
 	u64 held = rdtsc() - lock_taken_at;
+
+	if (!probing || !lock_taken_at)
+		return;
+	lock_taken_at = 0;
 
 	if (bench_probe.lock_holds < holds_cap)
 		holds[bench_probe.lock_holds] = held;

@@ -19,8 +19,10 @@
 
 const char *policy_name(u32 policy)
 {
-	static const char *const names[] = {"auto", "rmap", "walk"};
+	static const char *const names[] = {"auto", "rmap", "walk", "seed",
+					    "words"};
 
+	_Static_assert(ARRAY_SIZE(names) == BENCH_POLICIES, "a name each");
 	return policy < ARRAY_SIZE(names) ? names[policy] : "?";
 }
 
@@ -61,6 +63,56 @@ static const char *path_of(const struct bench_point *pt, u32 pol)
 	return rmap == pt->reps ? "rmap" : rmap ? "mixed" : "walk";
 }
 
+/* The best policy's CPU-time median at a point (any policy, auto too). */
+static double best_cpu(const struct bench_point *pt)
+{
+	double best = 0;
+
+	for (u32 pol = 0; pol < BENCH_POLICIES; pol++) {
+		double v = STAT(pt, pol, cpu_ns).med;
+
+		if (!pol || v < best)
+			best = v;
+	}
+	return best;
+}
+
+static double ratio(const struct bench_point *pt, u32 pol)
+{
+	double best = best_cpu(pt);
+
+	return best > 0 ? STAT(pt, pol, cpu_ns).med / best : 1.0;
+}
+
+/*
+ * What auto's choice of path cost, apart from the noise between two
+ * measurements of one path: the forced policy that runs the code auto
+ * ran (words when auto took the rmap path, as its estimate is exact
+ * here; walk, or seed when seed walked too, when it took the walk), the
+ * better of them, over the best of the other policies.
+ */
+static double auto_choice_ratio(const struct bench_point *pt)
+{
+	double best = 0, same;
+
+	for (u32 pol = 0; pol < BENCH_POLICIES; pol++) {
+		double v = STAT(pt, pol, cpu_ns).med;
+
+		if (pol != DIRTYLOG_POLICY_AUTO && (!best || v < best))
+			best = v;
+	}
+
+	if (!strcmp(path_of(pt, DIRTYLOG_POLICY_AUTO), "rmap"))
+		same = STAT(pt, DIRTYLOG_POLICY_WORDS, cpu_ns).med;
+	else {
+		same = STAT(pt, DIRTYLOG_POLICY_WALK, cpu_ns).med;
+		if (!strcmp(path_of(pt, DIRTYLOG_POLICY_SEED), "walk"))
+			same = MIN(same,
+				   STAT(pt, DIRTYLOG_POLICY_SEED, cpu_ns).med);
+	}
+	return best > 0 ? same / best : 1.0;
+}
+
 /* ------------------------------------------------------------------ */
 /* CSV */
 
@@ -71,7 +123,7 @@ void report_csv_header(FILE *f)
 		   "get_ns_max,get_cpu_ns_median,harvest_ns_median,"
 		   "wp_ns_median,shootdown_ns_median,copyout_ns_median,"
 		   "floor_ns_median,lock_hold_ns_median,lock_hold_max_ns,"
-		   "lock_holds,shootdowns\n");
+		   "lock_holds,shootdowns,cpu_over_best\n");
 }
 
 void report_csv_slot(FILE *f, const struct bench_slot *s)
@@ -89,7 +141,7 @@ void report_csv_slot(FILE *f, const struct bench_slot *s)
 			fprintf(f,
 				"shade,%lu,%s,%lu,%s,%lu,%lu,%u,%s,%.0f,%.0f,"
 				"%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,"
-				"%lu,%lu\n",
+				"%lu,%lu,%.3f\n",
 				s->slot_mib, s->mode, s->shadow_pages,
 				policy_name(pol), pt->dirty, pt->dirty,
 				pt->reps, path_of(pt, pol), get.med, get.min,
@@ -99,7 +151,7 @@ void report_csv_slot(FILE *f, const struct bench_slot *s)
 				STAT(pt, pol, flush_ns).med,
 				STAT(pt, pol, copy_ns).med,
 				STAT(pt, pol, floor_ns).med, hold.med, hmax.max,
-				last->holds, last->shootdowns);
+				last->holds, last->shootdowns, ratio(pt, pol));
 		}
 	}
 }
@@ -107,160 +159,268 @@ void report_csv_slot(FILE *f, const struct bench_slot *s)
 /* ------------------------------------------------------------------ */
 /* Tables */
 
-/* Write-protect cost per dirty page on the rmap path, from the point
- * with every test page dirty. */
-static double rmap_ns_per_page(const struct bench_slot *s)
+/* The unit of a hold's "pages' worth": a hold of the rmap path with every
+ * page dirty protects DIRTYLOG_BATCH pages (the median hold there), so
+ * this is the lock-held time of one dirty page, lock overhead included. */
+static double hold_ns_per_page(const struct bench_slot *s)
 {
 	const struct bench_point *pt = &s->pt[s->npoints - 1];
 
-	return STAT(pt, DIRTYLOG_POLICY_RMAP, wp_ns).med / (double)pt->dirty;
+	return STAT(pt, DIRTYLOG_POLICY_RMAP, hold_med_ns).med / DIRTYLOG_BATCH;
 }
+
+/* Table columns, in this order. */
+static const u32 cols[] = {
+	DIRTYLOG_POLICY_RMAP, DIRTYLOG_POLICY_WALK, DIRTYLOG_POLICY_WORDS,
+	DIRTYLOG_POLICY_SEED, DIRTYLOG_POLICY_AUTO,
+};
 
 static void table_header(const struct bench_slot *s)
 {
 	printf("\nslot %lu MiB (%s): %lu pages, %lu dirtiable, %lu shadow "
-	       "pages in use; read fault %.0f ns, write fault %.0f ns; "
-	       "%.0f%% of the arena on 2 MiB pages; mmu_audit: %s\n",
+	       "pages in use; read fault %.0f ns, write fault %.0f ns; walk "
+	       "floor %.1f us; %.0f%% of the arena on 2 MiB pages; mmu_audit: "
+	       "%s\n",
 	       s->slot_mib, s->mode, s->npages, s->avail, s->shadow_pages,
-	       s->touch_ns_per_fault, s->write_fault_ns, 100 * s->huge_share,
+	       s->touch_ns_per_fault, s->write_fault_ns, US(s->walk_floor_ns),
+	       100 * s->huge_share,
 	       s->audit_errors == ~0u ? "not run"
 	       : s->audit_errors      ? "INCONSISTENT"
 				      : "clean");
-	printf("GET in microseconds: wall = CLOCK_MONOTONIC, median "
-	       "[min-max]; cpu = the thread's CPU time, median; a/b = auto's "
-	       "cpu median over the\nbetter forced policy's; phases "
-	       "(medians): harvest, write protection on each path, copy-out; "
-	       "hold = longest MMU-lock hold, in us and in pages\n");
-	printf("%8s | %22s %7s | %22s %7s | %7s %7s %4s %5s | %7s | %7s %7s "
-	       "%7s %7s | %6s %5s %7s\n",
-	       "dirty", "rmap wall", "cpu", "walk wall", "cpu", "auto", "cpu",
-	       "path", "a/b", "floor", "harvest", "wp:rmap", "wp:walk",
-	       "copyout", "hold:r", "pages", "hold:w");
+	printf("GET in microseconds, CPU-time medians (the CSV has "
+	       "wall-clock medians, min and max); x best: each policy's "
+	       "median over the best policy's at that point;\nfloor: one "
+	       "pass over the bitmap + each dirty spte once; hold: the "
+	       "longest MMU-lock hold (99th percentile when 100 or more), "
+	       "us;\nchoice: what auto's choice of path cost: the forced "
+	       "policy that runs auto's code over the best (auto's own "
+	       "ratio adds the noise between two runs of one path)\n");
+	printf("%8s |", "dirty");
+	for (u32 c = 0; c < ARRAY_SIZE(cols); c++)
+		printf(" %8s", policy_name(cols[c]));
+	printf(" %4s |", "path");
+	for (u32 c = 0; c < ARRAY_SIZE(cols); c++)
+		printf(" %5s", policy_name(cols[c]));
+	printf(" %6s | %7s | %6s %6s %6s\n", "choice", "floor", "hold:r",
+	       "hold:w", "hold:wd");
 }
 
 void report_table(const struct bench_slot *s)
 {
-	double per_page = rmap_ns_per_page(s);
-
 	table_header(s);
 	for (u32 i = 0; i < s->npoints; i++) {
 		const struct bench_point *pt = &s->pt[i];
-		struct stat3 rm = STAT(pt, DIRTYLOG_POLICY_RMAP, get_ns);
-		struct stat3 wk = STAT(pt, DIRTYLOG_POLICY_WALK, get_ns);
-		double rc = STAT(pt, DIRTYLOG_POLICY_RMAP, cpu_ns).med;
-		double wc = STAT(pt, DIRTYLOG_POLICY_WALK, cpu_ns).med;
-		double ac = STAT(pt, DIRTYLOG_POLICY_AUTO, cpu_ns).med;
-		double hold = STAT(pt, DIRTYLOG_POLICY_RMAP, hold_ns).med;
-		char rbuf[32], wbuf[32];
 
-		snprintf(rbuf, sizeof(rbuf), "%.1f [%.1f-%.1f]", US(rm.med),
-			 US(rm.min), US(rm.max));
-		snprintf(wbuf, sizeof(wbuf), "%.1f [%.1f-%.1f]", US(wk.med),
-			 US(wk.min), US(wk.max));
-		printf("%8lu | %22s %7.1f | %22s %7.1f | %7.1f %7.1f %4s "
-		       "%5.2f | %7.1f | %7.1f %7.1f %7.1f %7.1f | %6.1f %5.0f "
-		       "%7.1f\n",
-		       pt->dirty, rbuf, US(rc), wbuf, US(wc),
-		       US(STAT(pt, DIRTYLOG_POLICY_AUTO, get_ns).med), US(ac),
-		       path_of(pt, DIRTYLOG_POLICY_AUTO), ac / MIN(rc, wc),
+		printf("%8lu |", pt->dirty);
+		for (u32 c = 0; c < ARRAY_SIZE(cols); c++)
+			printf(" %8.1f", US(STAT(pt, cols[c], cpu_ns).med));
+		printf(" %4s |", path_of(pt, DIRTYLOG_POLICY_AUTO));
+		for (u32 c = 0; c < ARRAY_SIZE(cols); c++)
+			printf(" %5.2f", ratio(pt, cols[c]));
+		printf(" %6.2f | %7.1f | %6.2f %6.2f %6.2f\n",
+		       auto_choice_ratio(pt),
 		       US(STAT(pt, DIRTYLOG_POLICY_RMAP, floor_ns).med),
-		       US(STAT(pt, DIRTYLOG_POLICY_RMAP, harvest_ns).med),
-		       US(STAT(pt, DIRTYLOG_POLICY_RMAP, wp_ns).med),
-		       US(STAT(pt, DIRTYLOG_POLICY_WALK, wp_ns).med),
-		       US(STAT(pt, DIRTYLOG_POLICY_RMAP, copy_ns).med),
-		       US(hold), hold / per_page,
-		       US(STAT(pt, DIRTYLOG_POLICY_WALK, hold_ns).med));
+		       US(STAT(pt, DIRTYLOG_POLICY_RMAP, hold_ns).med),
+		       US(STAT(pt, DIRTYLOG_POLICY_WALK, hold_ns).med),
+		       US(STAT(pt, DIRTYLOG_POLICY_WORDS, hold_ns).med));
 	}
-	printf("hold:r, hold:w: the longest MMU-lock hold in a GET under the "
-	       "rmap and walk policies (99th percentile of the holds when "
-	       "there are 100 or more);\npages: hold:r in dirty pages' worth "
-	       "of rmap write protection at its all-dirty rate, %.1f ns per "
-	       "page here\n",
-	       per_page);
+}
+
+/* Where the time goes, at 1 dirty page, the point nearest 64 x shadow
+ * pages, and every page dirty: the phases of each path. */
+static void phase_rows(const struct bench_slot *s, const struct bench_point *pt)
+{
+	static const u32 pols[] = {DIRTYLOG_POLICY_RMAP, DIRTYLOG_POLICY_WALK,
+				   DIRTYLOG_POLICY_WORDS};
+	double per_page = hold_ns_per_page(s);
+
+	for (u32 k = 0; k < ARRAY_SIZE(pols); k++) {
+		u32 pol = pols[k];
+		double hold = STAT(pt, pol, hold_ns).med;
+
+		printf("%8lu %9lu %6s | %9.1f %8.1f %9.1f %6.1f %8.1f | "
+		       "%8.1f | %8.2f %7.0f %6lu %3lu\n",
+		       s->slot_mib, pt->dirty, policy_name(pol),
+		       US(STAT(pt, pol, cpu_ns).med),
+		       US(STAT(pt, pol, harvest_ns).med),
+		       US(STAT(pt, pol, wp_ns).med),
+		       US(STAT(pt, pol, flush_ns).med),
+		       US(STAT(pt, pol, copy_ns).med),
+		       US(STAT(pt, pol, floor_ns).med), US(hold),
+		       hold / per_page, pt->s[pol][pt->reps - 1].holds,
+		       pt->s[pol][pt->reps - 1].shootdowns);
+	}
+}
+
+void report_phases(const struct bench_slot *slots, u32 nslots)
+{
+	printf("\nwhere the time goes (medians, us): GET (CPU time), its "
+	       "harvest, write protection (words: harvest included), "
+	       "shootdown, copy-out;\nthe rmap floor; the longest MMU-lock "
+	       "hold (99th pct.), in us and in pages' worth of rmap write "
+	       "protection at its all-dirty rate; holds; shootdown rounds\n");
+	printf("%8s %9s %6s | %9s %8s %9s %6s %8s | %8s | %8s %7s %6s %3s\n",
+	       "slot_mib", "dirty", "policy", "GET", "harvest", "wp", "shootd",
+	       "copyout", "floor", "hold", "pages", "holds", "sd");
+	for (u32 i = 0; i < nslots; i++) {
+		const struct bench_slot *s = &slots[i];
+		u32 near = 0;
+
+		for (u32 k = 0; k < s->npoints; k++)
+			if (s->pt[k].dirty <= 64 * s->shadow_pages)
+				near = k;
+		phase_rows(s, &s->pt[0]);
+		if (near && near != s->npoints - 1)
+			phase_rows(s, &s->pt[near]);
+		phase_rows(s, &s->pt[s->npoints - 1]);
+	}
+}
+
+/* The longest MMU-lock hold of each policy over a slot's whole sweep. */
+void report_holds(const struct bench_slot *slots, u32 nslots)
+{
+	printf("\nthe longest MMU-lock hold in any GET of the sweep: the "
+	       "largest per-GET 99th percentile (and the largest raw "
+	       "maximum, descheduling included), us;\npages: the first in "
+	       "pages' worth, the unit being a %u-page hold of the rmap "
+	       "path with every page dirty (its median) / %u (ns/page)\n",
+	       DIRTYLOG_BATCH, DIRTYLOG_BATCH);
+	printf("%8s %8s |", "slot_mib", "ns/page");
+	for (u32 c = 0; c < ARRAY_SIZE(cols); c++)
+		printf(" %21s", policy_name(cols[c]));
+	printf("\n");
+	for (u32 i = 0; i < nslots; i++) {
+		const struct bench_slot *s = &slots[i];
+		double per_page = hold_ns_per_page(s);
+
+		printf("%8lu %8.2f |", s->slot_mib, per_page);
+		for (u32 c = 0; c < ARRAY_SIZE(cols); c++) {
+			double p99 = 0, max = 0;
+			char buf[32];
+
+			for (u32 k = 0; k < s->npoints; k++) {
+				const struct bench_point *pt = &s->pt[k];
+
+				p99 = MAX(p99, STAT(pt, cols[c], hold_ns).med);
+				max = MAX(max,
+					  STAT(pt, cols[c], hold_max_ns).max);
+			}
+			snprintf(buf, sizeof(buf), "%.2f (%.0f) %.0fp", US(p99),
+				 US(max), p99 / per_page);
+			printf(" %21s", buf);
+		}
+		printf("\n");
+	}
 }
 
 /* ------------------------------------------------------------------ */
-/* The cost model: where the rmap path stops paying, and what auto picks */
+/* The auto rule: which factor, and how auto did */
 
-struct model {
-	double walk_per_sp; /* walk write-protect ns per shadow page */
-	double rmap_dense;  /* rmap write-protect ns per page, all dirty */
-	double rmap_cross;  /* the same, at the last point rmap won */
-	u64 crossover;	    /* first dirty count where walk wins, or 0 */
-	u32 wrong;	    /* points where auto took the clearly worse path */
-	double worst;	    /* auto's median over the best, at worst */
-};
-
-static struct model model_of(const struct bench_slot *s)
+/* A rule "the rmap path while dirty < factor x shadow pages, else the
+ * walk", with the one-pass words path as auto takes it; its worst ratio
+ * to the best policy and its total over all points against the best's. */
+static void rule_eval(const struct bench_slot *s, double factor, bool words,
+		      double *worst, double *sum, double *best_sum)
 {
-	struct model m = {0};
-
-	m.rmap_dense = rmap_ns_per_page(s);
 	for (u32 k = 0; k < s->npoints; k++) {
 		const struct bench_point *pt = &s->pt[k];
-		double rm = STAT(pt, DIRTYLOG_POLICY_RMAP, cpu_ns).med;
-		double wk = STAT(pt, DIRTYLOG_POLICY_WALK, cpu_ns).med;
-		double au = STAT(pt, DIRTYLOG_POLICY_AUTO, cpu_ns).med;
-		bool auto_rmap = pt->s[DIRTYLOG_POLICY_AUTO][0].rmap_path;
+		bool rmap =
+			(double)pt->dirty < factor * (double)s->shadow_pages;
+		u32 pol = !rmap	  ? DIRTYLOG_POLICY_WALK
+			  : words ? DIRTYLOG_POLICY_WORDS
+				  : DIRTYLOG_POLICY_RMAP;
+		double v = STAT(pt, pol, cpu_ns).med, b = best_cpu(pt);
 
-		m.walk_per_sp += STAT(pt, DIRTYLOG_POLICY_WALK, wp_ns).med;
-		if (!m.crossover && wk < rm)
-			m.crossover = pt->dirty;
-		if (!m.crossover)
-			m.rmap_cross =
-				STAT(pt, DIRTYLOG_POLICY_RMAP, wp_ns).med /
-				(double)pt->dirty;
-		/* Wrong only where the other path is clearly (10%) better:
-		 * closer than that is within the noise here. */
-		if (auto_rmap ? rm > 1.1 * wk : wk > 1.1 * rm)
-			m.wrong++;
-		m.worst = MAX(m.worst, au / MIN(rm, wk));
+		*worst = MAX(*worst, v / b);
+		*sum += v;
+		*best_sum += b;
 	}
-	m.walk_per_sp /= s->npoints * (double)s->shadow_pages;
-	return m;
 }
 
 void report_model(const struct bench_slot *slots, u32 nslots)
 {
-	double lowest = 0;
+	static const double factors[] = {1, 8, 16, 32, 64, 128, 256};
 
-	printf("\nthe auto rule (rmap path when dirty < shadow pages in use) "
-	       "against the data (GET times: CPU-time medians, which a "
-	       "descheduled harness does not inflate):\n");
-	printf("%9s %7s | %8s %8s | %8s %8s | %9s %6s | %6s %5s\n", "slot_mib",
-	       "shadow", "walk", "floor", "rmap", "rmap", "crossover",
-	       "/shadow", "auto", "worst");
-	printf("%9s %7s | %8s %8s | %8s %8s | %9s %6s | %6s %5s\n", "", "pages",
-	       "ns/sp", "ns/sp", "ns/pg all", "ns/pg x", "dirty", "", "wrong",
-	       "a/b");
+	printf("\nauto rules against the data (CPU-time medians): the rmap "
+	       "path (one pass, as auto takes it) while dirty < F x shadow "
+	       "pages in use, else the walk;\nworst: the rule's worst "
+	       "ratio to the best policy at any point; sum: its total time "
+	       "over all points against the best's total\n");
+	printf("%9s %7s %9s |", "slot_mib", "shadow", "crossover");
+	for (u32 f = 0; f < ARRAY_SIZE(factors); f++)
+		printf("  F=%-3.0f worst/sum", factors[f]);
+	printf(" | %5s %6s %5s\n", "auto", "choice", "seed");
 	for (u32 i = 0; i < nslots; i++) {
 		const struct bench_slot *s = &slots[i];
-		struct model m = model_of(s);
-		double ratio = (double)m.crossover / (double)s->shadow_pages;
+		double aw = 0, cw = 0, sw = 0;
+		u64 cross = 0;
 
-		printf("%9lu %7lu | %8.0f %8.0f | %8.1f %8.1f | %9lu %6.1f | "
-		       "%3u/%-2u %5.2f\n",
-		       s->slot_mib, s->shadow_pages, m.walk_per_sp,
-		       s->walk_floor_ns / (double)s->shadow_pages, m.rmap_dense,
-		       m.rmap_cross, m.crossover, ratio, m.wrong, s->npoints,
-		       m.worst);
-		if (m.crossover && (!lowest || ratio < lowest))
-			lowest = ratio;
+		for (u32 k = 0; k < s->npoints && !cross; k++) {
+			const struct bench_point *pt = &s->pt[k];
+
+			if (STAT(pt, DIRTYLOG_POLICY_WALK, cpu_ns).med <
+			    MIN(STAT(pt, DIRTYLOG_POLICY_RMAP, cpu_ns).med,
+				STAT(pt, DIRTYLOG_POLICY_WORDS, cpu_ns).med))
+				cross = pt->dirty;
+		}
+		printf("%9lu %7lu %9lu |", s->slot_mib, s->shadow_pages, cross);
+		for (u32 f = 0; f < ARRAY_SIZE(factors); f++) {
+			double worst = 0, sum = 0, bsum = 0;
+
+			rule_eval(s, factors[f], true, &worst, &sum, &bsum);
+			printf("  %11.2f/%-5.3f", worst, sum / bsum);
+		}
+		for (u32 k = 0; k < s->npoints; k++) {
+			aw = MAX(aw, ratio(&s->pt[k], DIRTYLOG_POLICY_AUTO));
+			cw = MAX(cw, auto_choice_ratio(&s->pt[k]));
+			sw = MAX(sw, ratio(&s->pt[k], DIRTYLOG_POLICY_SEED));
+		}
+		printf(" | %5.2f %6.2f %5.2f\n", aw, cw, sw);
 	}
-	printf("walk ns/sp: the walk's write protection per shadow page in "
-	       "use (median over the points), floor: every level-1 entry "
-	       "read once;\nrmap ns/pg: the rmap path's per dirty page, "
-	       "with every page dirty and at the last point where it beat "
-	       "the walk;\ncrossover: the first dirty count (powers of two) "
-	       "where the walk's GET beats the rmap's (0: never); "
-	       "auto wrong: points\nwhere auto took the path that was more "
-	       "than 10%% slower; worst a/b: auto's median over the better "
-	       "path's, at worst\n");
-	if (lowest)
-		printf("data: the rmap path wins while dirty < about %.0f x "
-		       "shadow pages in use (the lowest crossover measured; "
-		       "points are a factor 2 apart)\n",
-		       lowest);
+	printf("crossover: the first dirty count (powers of two) where the "
+	       "walk beats both rmap paths (0: never); auto, seed: the "
+	       "measured policies' worst ratio to the best; choice: the worst "
+	       "cost of auto's choice of path (above)\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* The latency phase */
+
+void report_latency(FILE *csv, const struct bench_slot *slots, u32 nslots)
+{
+	if (csv)
+		fprintf(csv, "slot_mib,policy,dirty_pages,gets,faults_in_get,"
+			     "fault_ns_median,fault_ns_p99,fault_ns_max,"
+			     "idle_fault_ns_mean,get_ns_median,"
+			     "lock_hold_max_ns\n");
+	printf("\nwhat a vCPU feels: another thread write-faults (vCPU 1) "
+	       "while GETs run; latency of the faults that began inside a "
+	       "GET, us (idle: its median fault with no GET running)\n");
+	printf("%8s %6s %9s %4s | %7s %8s %8s %8s | %6s | %9s %8s\n",
+	       "slot_mib", "policy", "dirty", "gets", "faults", "median", "p99",
+	       "max", "idle", "GET med", "hold max");
+	for (u32 i = 0; i < nslots; i++) {
+		const struct bench_slot *s = &slots[i];
+
+		for (u32 k = 0; k < s->nlat; k++) {
+			const struct lat_row *r = &s->lat[k];
+
+			printf("%8lu %6s %9lu %4u | %7lu %8.2f %8.2f %8.2f | "
+			       "%6.2f | %9.1f %8.2f\n",
+			       s->slot_mib, policy_name(r->policy), r->dirty,
+			       r->gets, r->faults, US(r->med_ns), US(r->p99_ns),
+			       US(r->max_ns), US(s->idle_fault_ns),
+			       US(r->get_med_ns), US(r->hold_max_ns));
+			if (csv)
+				fprintf(csv,
+					"%lu,%s,%lu,%u,%lu,%.0f,%.0f,%.0f,"
+					"%.0f,%.0f,%.0f\n",
+					s->slot_mib, policy_name(r->policy),
+					r->dirty, r->gets, r->faults, r->med_ns,
+					r->p99_ns, r->max_ns, s->idle_fault_ns,
+					r->get_med_ns, r->hold_max_ns);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The benchmark's guest: a partition and one vCPU built by hand the way
+ * The benchmark's guest: a partition and two vCPUs built by hand the way
  * vmm/partition_create.c would (zeroed, named, slot 0 = all of its RAM,
  * mmu_init(), mmu_vcpu_init(), then the paging state and
  * mmu_reset_context()), and a second partition standing for the control
@@ -24,7 +24,7 @@
  * and the shadow below the large pages is direct 4 KiB pages, as with
  * paging off.
  *
- * Context: the harness's one thread.
+ * Context: the harness's main thread (vm_page_writable(): any thread).
  */
 #include <stdio.h>
 #include <string.h>
@@ -118,22 +118,27 @@ static void build_guest_tables(struct bench_vm *vm)
 
 static void set_paging(struct bench_vm *vm)
 {
-	struct vcpu *v = &vm->v;
+	for (u32 i = 0; i < ARRAY_SIZE(vm->vcpus); i++) {
+		struct vcpu *v = &vm->vcpus[i];
 
-	v->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
-	v->cr4 = 0;
-	v->efer = 0;
-	if (vm->mode == VM_4LEVEL) {
-		vm->guest_page_shift =
-			vm->p.mmu.has_1g_pages ? HUGE_SHIFT : LARGE_SHIFT;
-		build_guest_tables(vm);
-		v->cr0 |= X86_CR0_PG | X86_CR0_WP;
-		v->cr4 = X86_CR4_PAE;
-		v->efer = EFER_LME | EFER_LMA;
-		v->cr3 = GUEST_PML4_GFN << PAGE_SHIFT;
+		v->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+		v->cr4 = 0;
+		v->efer = 0;
+		if (vm->mode == VM_4LEVEL) {
+			if (i == 0) {
+				vm->guest_page_shift = vm->p.mmu.has_1g_pages
+							       ? HUGE_SHIFT
+							       : LARGE_SHIFT;
+				build_guest_tables(vm);
+			}
+			v->cr0 |= X86_CR0_PG | X86_CR0_WP;
+			v->cr4 = X86_CR4_PAE;
+			v->efer = EFER_LME | EFER_LMA;
+			v->cr3 = GUEST_PML4_GFN << PAGE_SHIFT;
+		}
+		if (mmu_reset_context(v))
+			bench_die("mmu_reset_context failed");
 	}
-	if (mmu_reset_context(v))
-		bench_die("mmu_reset_context failed");
 }
 
 /* The control partition: RAM for the bitmap, through Shade's allocator. */
@@ -159,11 +164,22 @@ void vm_create(struct bench_vm *vm, u64 slot_bytes, enum vm_mode mode)
 
 	partition_init(&vm->p, "bench", slot_bytes);
 	guest_slot_init(&vm->p.slots[0], vm->npages);
-	vm->p.vcpus = &vm->v;
-	vm->v.part = &vm->p;
-	vm->v.state = VCPU_RUNNABLE;
-	if (mmu_init(&vm->p) || mmu_vcpu_init(&vm->v))
-		bench_die("mmu_init or mmu_vcpu_init failed");
+	vm->p.cfg.ncpus = ARRAY_SIZE(vm->vcpus);
+	vm->p.vcpus = vm->vcpus;
+	vm->v = &vm->vcpus[0];
+	vm->v1 = &vm->vcpus[1];
+	if (mmu_init(&vm->p))
+		bench_die("mmu_init failed");
+	for (u32 i = 0; i < ARRAY_SIZE(vm->vcpus); i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->part = &vm->p;
+		v->index = i;
+		v->pcpu = i;
+		v->state = VCPU_RUNNABLE;
+		if (mmu_vcpu_init(v))
+			bench_die("mmu_vcpu_init failed");
+	}
 	set_paging(vm);
 	caller_init(vm);
 }
@@ -178,12 +194,23 @@ const char *vm_mode_name(const struct bench_vm *vm)
 void vm_touch_all(struct bench_vm *vm)
 {
 	for (gfn_t g = 0; g < vm->npages; g++)
-		mmu_page_fault(&vm->v, g << PAGE_SHIFT, 0);
+		mmu_page_fault(vm->v, g << PAGE_SHIFT, 0);
 }
 
 void vm_write_pages(struct bench_vm *vm, u64 first, u64 count, u64 stride)
 {
 	for (u64 k = 0; k < count; k++)
-		mmu_page_fault(&vm->v, (first + k * stride) << PAGE_SHIFT,
+		mmu_page_fault(vm->v, (first + k * stride) << PAGE_SHIFT,
 			       X86_PF_P | X86_PF_WR);
+}
+
+bool vm_page_writable(struct bench_vm *vm, gfn_t gfn)
+{
+	unsigned long h =
+		__atomic_load_n(&vm->p.mmu.rmaps[gfn].val, __ATOMIC_ACQUIRE);
+
+	/* One mapping per page here: the head is the spte's address. */
+	if (!h || (h & RMAP_HEAD_MANY))
+		return false;
+	return __atomic_load_n((u64 *)h, __ATOMIC_ACQUIRE) & PTE_RW;
 }

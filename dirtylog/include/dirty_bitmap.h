@@ -52,7 +52,19 @@ struct dirty_bitmap {
 	u64 npages;    /* pages in the slot: bits [0, npages) may be set */
 	u64 nwords;    /* dirty_bitmap_words(npages) */
 	u64 last_mask; /* the bits of words[nwords - 1] that stand for pages */
+	u64 marks;     /* bits marks found clear, since the last
+			  dirty_bitmap_take_marks(); atomic adds */
 };
+
+/* Pages in a word: the bits set in x, by hand, in a few instructions
+ * (without -mpopcnt the compiler's builtin is a call into libgcc). */
+static inline u64 dirty_bitmap_weight(u64 x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
 
 /* Words needed for npages pages: ceil(npages / 64). */
 u64 dirty_bitmap_words(u64 npages);
@@ -92,6 +104,29 @@ typedef void (*dirty_bitmap_each_fn)(void *ctx, u64 first_page, u64 mask);
  */
 s64 dirty_bitmap_harvest(struct dirty_bitmap *b, u64 *out, u64 out_words,
 			 dirty_bitmap_each_fn each, void *ctx);
+
+/*
+ * Take word w (0 <= w < b->nwords) out of b with one atomic exchange
+ * against 0, as a harvest does, and return it (bit n: page 64 w + n). For
+ * a caller that harvests word by word and acts on each word at once.
+ * Same rules as dirty_bitmap_harvest().
+ */
+u64 dirty_bitmap_take(struct dirty_bitmap *b, u64 w);
+
+/*
+ * How many marks found their bit clear since the last call (or init), and
+ * a new count from 0. An estimate of what the next harvest reports, taken
+ * before it runs (marks racing with either make it off by their number):
+ * for choosing how to harvest, never for correctness.
+ */
+u64 dirty_bitmap_take_marks(struct dirty_bitmap *b);
+
+/* Word w as it is now (a plain atomic load): a word that reads 0 has
+ * nothing to take yet. */
+static inline u64 dirty_bitmap_peek(const struct dirty_bitmap *b, u64 w)
+{
+	return __atomic_load_n(&b->words[w], __ATOMIC_SEQ_CST);
+}
 
 /* Pages marked and not yet harvested; a snapshot when marks run
  * concurrently. For statistics and tests. */

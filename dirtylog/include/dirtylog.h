@@ -14,13 +14,26 @@
  * write-protects the reported pages again by one of two paths, and ends
  * with one TLB shootdown before it returns:
  *
- *   rmap path:  for each reported gfn, the leaf entries in its rmap, in
- *               batches of DIRTYLOG_BATCH pages per MMU-lock hold;
- *   walk path:  every leaf entry of every shadow page, in one hold.
+ *   rmap path:  for each reported gfn, the leaf entries in its rmap;
+ *   walk path:  every leaf entry of every shadow page.
  *
- * The policy chooses: auto takes the rmap path when fewer pages are dirty
- * than shadow pages are in use (KVM's 2012 "rmap_write_protect" rule),
- * the walk otherwise; 1 and 2 force one path.
+ * Either path works in short holds of the MMU lock (DIRTYLOG_BATCH and
+ * the constants below), so a vCPU that faults meanwhile waits for one
+ * batch at most. The policy chooses the path (contract section 5):
+ *
+ *   0 auto   the rmap path while the dirty pages are fewer than
+ *            DIRTYLOG_AUTO_FACTOR (128) times the shadow pages in use, else
+ *            the walk (docs/performance.md has the measurements); in one
+ *            pass as policy words when the marks made since the last GET
+ *            say so before the harvest (dirtylog.c);
+ *   1 rmap   always the rmap path: harvest the whole bitmap, then
+ *            protect each reported page;
+ *   2 walk   always the walk;
+ *   3 seed   the rule of KVM's 2012 "rmap_write_protect" change, which
+ *            auto applied first: the rmap path while dirty < shadow pages;
+ *   4 words  the rmap path in one pass, word by word: each bitmap word is
+ *            exchanged with 0 and its pages protected at once (the shape
+ *            of KVM's later kvm_get_dirty_log_protect).
  */
 #ifndef SHADE_DIRTYLOG_H
 #define SHADE_DIRTYLOG_H
@@ -35,11 +48,42 @@ enum dirtylog_policy {
 	DIRTYLOG_POLICY_AUTO = 0,
 	DIRTYLOG_POLICY_RMAP = 1,
 	DIRTYLOG_POLICY_WALK = 2,
+	DIRTYLOG_POLICY_SEED = 3,
+	DIRTYLOG_POLICY_WORDS = 4,
 	DIRTYLOG_POLICY_COUNT,
 };
 
-/* Pages whose rmaps one MMU-lock hold write-protects on the rmap path. */
-#define DIRTYLOG_BATCH 64
+/*
+ * Auto's threshold: the rmap path while dirty < DIRTYLOG_AUTO_FACTOR x
+ * shadow pages in use (S). A level-1 shadow page holds 512 entries, and
+ * the walk reads them all, a cache line (8 entries) at a time, while the
+ * rmap path touches about a line of entries and a line of rmap heads per
+ * dirty page: if a line cost the same either way, the two would meet at
+ * 512 S / 8 = 64 S dirty pages, whatever the slot's size. They meet
+ * later, because the batched walk visits the shadow pages in hash-bucket
+ * order, not in the order they lie in memory, and pays more per line
+ * than the rmap path's nearby lines do (docs/performance.md): natively
+ * between 64 S and 256 S (128 S to 256 S from 4 GiB up), and between
+ * 64 S and 160 S in Bochs. 128 keeps auto closest to the better path
+ * over all of it; KVM's rule (a factor of 1, policy seed) was up to 17
+ * times slower between S and 128 S dirty pages. Where the two paths cost
+ * about the same, the rmap path's lock holds are the shorter ones.
+ */
+#define DIRTYLOG_AUTO_FACTOR 128
+
+/*
+ * One hold of the MMU lock does at most this much, so that a vCPU that
+ * faults during a GET waits for one batch at most:
+ *   rmap path: DIRTYLOG_BATCH pages, and DIRTYLOG_BATCH_WORDS bitmap
+ *              words looked at (runs of clean words are skipped with the
+ *              lock not held);
+ *   walk path: DIRTYLOG_WALK_BATCH shadow entries (mmu_write_protect_some).
+ * The walk looks at an entry in about a quarter of the time the rmap path
+ * protects a page, so the two bounds are about the same time.
+ */
+#define DIRTYLOG_BATCH	     64
+#define DIRTYLOG_BATCH_WORDS 64
+#define DIRTYLOG_WALK_BATCH  256
 
 /* A slot's log. The bitmap storage is allocated at the first enable and
  * kept, so that a mark racing with a disable never touches freed memory. */

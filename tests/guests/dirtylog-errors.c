@@ -26,6 +26,9 @@
 #include "guest.h"
 #include "dlog.h"
 
+/* The messages name the first unknown policy. */
+_Static_assert(DIRTY_LOG_POLICY_COUNT == 5, "policies 0-4 are defined");
+
 #define POISON 0xa5
 #define BAD_ID 1000
 #define NAREA  8
@@ -158,7 +161,8 @@ static void unknown_ids(void)
 		checkf(hc_dirty_log_enable(id, 0) == -ENOENT &&
 			       hc_dirty_log_disable(id, 0) == -ENOENT &&
 			       hc_dirty_log_policy(id, 0) == -ENOENT &&
-			       hc_dirty_log_policy(id, 3) == -ENOENT,
+			       hc_dirty_log_policy(
+				       id, DIRTY_LOG_POLICY_COUNT) == -ENOENT,
 		       "unknown partition 0x%x from a control partition: "
 		       "ENABLE, DISABLE, POLICY -ENOENT",
 		       id);
@@ -170,13 +174,15 @@ static void unknown_ids(void)
 
 static void bad_policies(u32 id, const char *who)
 {
-	static const u32 bad[] = {3, 4, 0x80000000u, 0xffffffffu};
+	static const u32 bad[] = {DIRTY_LOG_POLICY_COUNT,
+				  DIRTY_LOG_POLICY_COUNT + 1, 0x80000000u,
+				  0xffffffffu};
 	u32 i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		checkf(hc_dirty_log_policy(id, bad[i]) == -EINVAL,
 		       "%s: POLICY %u: -EINVAL", who, bad[i]);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < DIRTY_LOG_POLICY_COUNT; i++)
 		checkf(hc_dirty_log_policy(id, i) == 0, "%s: POLICY %u: 0", who,
 		       i);
 }
@@ -271,8 +277,8 @@ static void failed_gets_change_nothing(void)
 		      "in RAM, 4 GiB - 1 bytes");
 	get_buf_fails((gpa_t)mem - DLOG_PAGE_SIZE, DLOG_PAGE_SIZE + 1, EFAULT,
 		      "the top page and one byte more");
-	check_eq(hc_dirty_log_policy(PARTITION_SELF, 3), -EINVAL,
-		 "POLICY 3 with the log on: -EINVAL");
+	check_eq(hc_dirty_log_policy(PARTITION_SELF, DIRTY_LOG_POLICY_COUNT),
+		 -EINVAL, "POLICY 5 with the log on: -EINVAL");
 	if (!dlog_stats(PARTITION_SELF, &after))
 		return;
 	check(after.dirty_get_calls == before.dirty_get_calls &&
@@ -303,7 +309,7 @@ static void failed_gets_change_nothing(void)
 			       before.dirty_get_walk_calls &&
 		       after.dirty_pages_reported ==
 			       before.dirty_pages_reported + (u32)n,
-	       "HC_STATS: one GET, by rmap (POLICY 3 refused), %d pages", n);
+	       "HC_STATS: one GET, by rmap (POLICY 5 refused), %d pages", n);
 }
 
 /* A refused policy leaves the walk policy in force too. */
@@ -412,7 +418,8 @@ static void peer_role(void)
 		checkf(hc_dirty_log_enable(id, 0) == -EPERM &&
 			       hc_dirty_log_disable(id, 0) == -EPERM &&
 			       hc_dirty_log_policy(id, 0) == -EPERM &&
-			       hc_dirty_log_policy(id, 3) == -EPERM,
+			       hc_dirty_log_policy(
+				       id, DIRTY_LOG_POLICY_COUNT) == -EPERM,
 		       "id 0x%x without control: ENABLE, DISABLE, POLICY "
 		       "-EPERM",
 		       id);
@@ -425,8 +432,8 @@ static void peer_role(void)
 	       "GET of the control partition into a bad buffer: -EPERM");
 	get_fails(PARTITION_SELF, 0, need, EINVAL, "own GET, not logging");
 	unknown_slots(PARTITION_SELF, "own");
-	check_eq(hc_dirty_log_policy(PARTITION_SELF, 3), -EINVAL,
-		 "own POLICY 3: -EINVAL");
+	check_eq(hc_dirty_log_policy(PARTITION_SELF, DIRTY_LOG_POLICY_COUNT),
+		 -EINVAL, "own POLICY 5: -EINVAL");
 	cpl3(false);
 }
 

@@ -37,9 +37,9 @@
  * alias of large pages; between GETs vCPU 0 churns the 4 KiB alias's
  * page tables (switching between two copies, clearing accessed and
  * dirty flags) and the writers switch between two roots. Each mode runs
- * the race under the policies auto, rmap and walk (HC_STATS must count
- * the GETs, the forced path, the pages and shootdown rounds), then the
- * shootdown test under each:
+ * the race under the policies auto, rmap, walk and words (HC_STATS must
+ * count the GETs, the forced path, the pages and shootdown rounds), then
+ * the shootdown test under each:
  *
  *   both writers write page X (their TLBs now hold it writable); GET
  *   reports X; one writer writes X once more; the next GET must report
@@ -87,7 +87,11 @@ static bool is_sentinel(u32 page)
 enum mode { MODE_OFF, MODE_32, MODE_PAE, NMODES };
 static const char *const mode_names[NMODES] = {"paging off", "32-bit paging",
 					       "PAE paging"};
-static const char *const policy_names[3] = {"auto", "rmap", "walk"};
+static const char *const policy_names[DIRTY_LOG_POLICY_COUNT] = {
+	"auto", "rmap", "walk", "seed", "words"};
+/* The policies raced: every path (seed takes the same two as auto). */
+static const u32 raced[] = {DIRTY_LOG_POLICY_AUTO, DIRTY_LOG_POLICY_RMAP,
+			    DIRTY_LOG_POLICY_WALK, DIRTY_LOG_POLICY_WORDS};
 
 /* ---- shared between vCPU 0 and the writers ---- */
 
@@ -586,7 +590,9 @@ static void check_run_stats(const char *what, u32 policy,
 	u64 dp = s1->dirty_pages_reported - s0->dirty_pages_reported;
 	u64 rounds = s1->tlb_shootdown_rounds - s0->tlb_shootdown_rounds;
 	u64 ipis = s1->tlb_shootdown_ipis - s0->tlb_shootdown_ipis;
-	bool path_ok = policy == DIRTY_LOG_POLICY_RMAP	 ? dr == gets && !dw
+	bool rmap = policy == DIRTY_LOG_POLICY_RMAP ||
+		    policy == DIRTY_LOG_POLICY_WORDS;
+	bool path_ok = rmap				 ? dr == gets && !dw
 		       : policy == DIRTY_LOG_POLICY_WALK ? dw == gets && !dr
 							 : dr + dw == gets;
 
@@ -847,10 +853,10 @@ u32 guest_main(u32 magic, u32 info)
 		if (!(modes & (1u << m)))
 			continue;
 		set_mode(m);
-		for (p = 0; p < 3; p++)
-			run_race(m, p, iters, &rnd);
-		for (p = 0; p < 3; p++)
-			run_shootdown(m, p, rounds, &rnd);
+		for (p = 0; p < ARRAY_SIZE(raced); p++)
+			run_race(m, raced[p], iters, &rnd);
+		for (p = 0; p < ARRAY_SIZE(raced); p++)
+			run_shootdown(m, raced[p], rounds, &rnd);
 		if (m != MODE_OFF)
 			run_walker_writes(m);
 		set_mode(MODE_OFF);

@@ -22,10 +22,14 @@ expect '[dlerr] PASS GET on a slot not logging: -22 (want -22), buffer untouched
 expect '[dlerr] PASS GET, bitmap 1 short: -28 (want -28), buffer untouched'
 expect_re '^\[dlerr\] PASS GET into 0x[0-9a-f]+, 520 bytes \(straddling the end of RAM\): -14 \(want -14\), nothing written$'
 expect '[dlerr] PASS unknown partition 0x3e8 from a control partition: ENABLE, DISABLE, POLICY -ENOENT'
-expect '[dlerr] PASS own: POLICY 3: -EINVAL'
+expect '[dlerr] PASS own: POLICY 5: -EINVAL'
+expect '[dlerr] PASS own: POLICY 6: -EINVAL'
+for pol in 0 1 2 3 4; do
+	expect "[dlerr] PASS own: POLICY $pol: 0"
+done
 expect '[dlerr] PASS ENABLE, GET, POLICY, DISABLE at CPL 3 (log on): -1 -1 -1 -1 (all -EPERM)'
 expect '[dlerr] PASS the pages written before the failed GETs are reported'
-expect '[dlerr] PASS HC_STATS: one GET, by rmap (POLICY 3 refused)'
+expect '[dlerr] PASS HC_STATS: one GET, by rmap (POLICY 5 refused)'
 expect '[dlerr] PASS both pages HC_PARTITION_INFO wrote are reported'
 expect_re '^\[dlpeer\] PASS id 0x[0-9a-f]+ without control: ENABLE, DISABLE, POLICY -EPERM$'
 expect '[dlpeer] PASS GET of the control partition into a bad buffer: -EPERM'

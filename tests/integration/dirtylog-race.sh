@@ -4,12 +4,12 @@
 # four logs its own RAM; vCPUs 1 and 2 write pseudo-random pages while
 # vCPU 0 takes GET after GET, with paging off, then through the guest's
 # own 32-bit and PAE page tables (aliases, 4 MiB and 2 MiB pages, page
-# table churn), under the policies auto, rmap and walk each. No write may
-# be lost; false positives stay under 1%; HC_STATS counts the GETs, the
-# forced path and the shootdowns; a write on another CPU right after a
-# GET is reported by the next one (a missing shootdown fails this); the
-# accessed and dirty flags Shade sets are logged. At least 100,000 writes
-# are checked. With mmu_audit=on.
+# table churn), under the policies auto, rmap, walk and words each. No
+# write may be lost; false positives stay under 1%; HC_STATS counts the
+# GETs, the forced path and the shootdowns; a write on another CPU right
+# after a GET is reported by the next one (a missing shootdown fails
+# this); the accessed and dirty flags Shade sets are logged. At least
+# 100,000 writes are checked. With mmu_audit=on.
 #
 # The main run has every vCPU enable interrupts (sti=1). A second, short
 # run leaves them disabled, as a vCPU starts: a GET's shootdown IPI must
@@ -18,13 +18,13 @@
 
 elf=$(guest_elf dirtylog) || exit 1
 mkiso "$WORK/x.iso" --vmm-args "mmu_audit=on" \
-	--guest "$elf" "name=dl cpus=3 pcpus=1-3 -- iters=150 rounds=30 sti=1"
-boot bochs "$WORK/x.iso" --cpus 4 --timeout 240
+	--guest "$elf" "name=dl cpus=3 pcpus=1-3 -- iters=80 rounds=30 sti=1"
+boot bochs "$WORK/x.iso" --cpus 4 --timeout 360
 expect_status 0
 expect_started dl 3 '1,2,3' 16 multiboot2 "$elf"
 expect_guest_pass dl
 for mode in 'paging off' '32-bit paging' 'PAE paging'; do
-	for policy in auto rmap walk; do
+	for policy in auto rmap walk words; do
 		expect "[dl] PASS race, $mode, $policy: no write lost"
 		expect "[dl] PASS race, $mode, $policy: false positives"
 		expect_re "^\[dl\] PASS race, $mode, $policy: [0-9]+ GETs by rmap, [0-9]+ by walk \(policy $policy\)\$"

@@ -290,6 +290,35 @@ static void test_harvest_clears(void **state)
 	assert_true(dirty_bitmap_mark(&t.b, 3)); /* new again */
 }
 
+/* The marks count: new bits only, taken and restarted from 0, and reset
+ * by init. */
+static void test_marks_count(void **state)
+{
+	u64 out[MAX_WORDS + GUARDS];
+	struct tb t;
+
+	(void)state;
+	tb_init(&t, 300);
+	assert_int_equal(dirty_bitmap_take_marks(&t.b), 0);
+	dirty_bitmap_mark(&t.b, 3);
+	dirty_bitmap_mark(&t.b, 3); /* already set: not counted */
+	dirty_bitmap_mark(&t.b, 299);
+	assert_int_equal(dirty_bitmap_take_marks(&t.b), 2);
+	assert_int_equal(dirty_bitmap_take_marks(&t.b), 0);
+	dirty_bitmap_mark(&t.b, 3); /* still set: not counted */
+	assert_int_equal(dirty_bitmap_take_marks(&t.b), 0);
+	assert_int_equal(dirty_bitmap_harvest(&t.b, out, 5, NULL, NULL), 2);
+	dirty_bitmap_mark(&t.b, 3); /* clear again: counted */
+	dirty_bitmap_mark(&t.b, 64);
+	assert_int_equal(dirty_bitmap_take(&t.b, 0), BIT(3));
+	assert_int_equal(dirty_bitmap_peek(&t.b, 0), 0);
+	assert_int_equal(dirty_bitmap_peek(&t.b, 1), 1);
+	assert_int_equal(dirty_bitmap_take_marks(&t.b), 2);
+	dirty_bitmap_mark(&t.b, 7);
+	assert_int_equal(dirty_bitmap_init(&t.b, 300, t.b.words), 0);
+	assert_int_equal(dirty_bitmap_take_marks(&t.b), 0);
+}
+
 /* out_words below the bitmap's words: -ENOSPC and nothing touched; above:
  * only the bitmap's words are written. each may be NULL. */
 static void test_enospc(void **state)
@@ -691,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_stray_tail_bit),
 		cmocka_unit_test(test_harvest_clears),
 		cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_marks_count),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_concurrent),
 	};

@@ -197,13 +197,35 @@ void mmu_guest_write_hook(struct partition *p, gpa_t gpa, u64 len);
 
 /*
  * Dirty logging: take R/W away from every leaf entry of the gfns in mask
- * (bit n stands for first_gfn + n), through their rmaps; or from every
- * leaf entry of every shadow page. Return how many entries lost it. The
- * TLBs are not flushed: the caller ends with mmu_flush_wp() before it
- * returns to its guest. Caller holds the MMU lock.
+ * (bit n stands for first_gfn + n), through their rmaps. Returns how many
+ * entries lost it. The TLBs are not flushed: the caller ends with
+ * mmu_flush_wp() before it returns to its guest. Caller holds the MMU
+ * lock.
  */
 u64 mmu_write_protect_mask(struct partition *p, gfn_t first_gfn, u64 mask);
-u64 mmu_write_protect_all(struct partition *p);
+
+/*
+ * The walk: every leaf entry of every shadow page, in batches between
+ * which the caller may drop the MMU lock (vmm/mmu.c says why that is
+ * safe). A cursor starts zeroed ({0}); each call looks at most at about
+ * `budget` entries from where the cursor is (a page that is not level 1
+ * counts as 8, moving on to the next bucket as 1), takes R/W away from
+ * those that have it, moves the cursor on and returns how many lost it.
+ * mmu_wp_done() says when the walk is over. No flush, as above. Caller
+ * holds the MMU lock.
+ */
+struct mmu_wp_cursor {
+	u32 bucket;	       /* page-cache bucket (mmu_hash) being walked */
+	u32 entry;	       /* the next entry of page */
+	struct mmu_page *page; /* where to go on in the bucket; NULL: at its
+				  head */
+};
+u64 mmu_write_protect_some(struct partition *p, struct mmu_wp_cursor *c,
+			   u32 budget);
+static inline bool mmu_wp_done(const struct mmu_wp_cursor *c)
+{
+	return c->bucket >= MMU_HASH_BUCKETS;
+}
 
 /* The shootdown owed for write-protection done so far (none when nothing
  * is owed). Takes the MMU lock. */

@@ -71,6 +71,9 @@ enum dirty_log_policy {
 	DIRTY_LOG_POLICY_AUTO = 0,
 	DIRTY_LOG_POLICY_RMAP = 1,
 	DIRTY_LOG_POLICY_WALK = 2,
+	DIRTY_LOG_POLICY_SEED = 3,  /* rmap while dirty < shadow pages */
+	DIRTY_LOG_POLICY_WORDS = 4, /* rmap, word by word in one pass */
+	DIRTY_LOG_POLICY_COUNT = 5, /* the first value that is -EINVAL */
 };
 
 struct shade_stats {
