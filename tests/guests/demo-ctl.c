@@ -8,7 +8,7 @@
  * second, then one line of numbers:
  *
  *   28M |       .                              . .                .  . . |
- *       +- t=3s  dirty=732 (8.9%)  path=walk  get=55k wp=52k cyc  ipis=0
+ *       +- t=3s  dirty=732 (8.9%)  path=rmap  get=55k wp=52k cyc  ipis=0
  *
  * dirty is what the GET returned; path, get and wp come from HC_STATS
  * (which write-protect path the GET took: the rmap counter moved or the

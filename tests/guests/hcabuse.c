@@ -166,8 +166,8 @@ static void dirty_log(void)
 	check_eq(hc_dirty_log_get(PARTITION_SELF, 0, gpa_of(bitmap),
 				  sizeof(bitmap)),
 		 -EINVAL, "HC_DIRTY_LOG_GET on a slot not logging: -EINVAL");
-	check_eq(hc_dirty_log_policy(PARTITION_SELF, 3), -EINVAL,
-		 "HC_DIRTY_LOG_POLICY 3: -EINVAL");
+	check_eq(hc_dirty_log_policy(PARTITION_SELF, DIRTY_LOG_POLICY_COUNT),
+		 -EINVAL, "HC_DIRTY_LOG_POLICY 5 (the first unknown): -EINVAL");
 	check_eq(hc_dirty_log_disable(PARTITION_SELF, 0), 0,
 		 "HC_DIRTY_LOG_DISABLE on a slot not logging: 0");
 }
