@@ -27,6 +27,11 @@
  *
  * Context: every function here but mmu_init, mmu_lock, mmu_guest_write_hook
  * and the audit entry points runs with the partition's MMU lock held.
+ *
+ * About 870 lines. The candidate for a split is the dirty log's write
+ * protection (mmu_write_protect_mask/_some, mmu_flush_wp), which shares
+ * the page cache's internals with the rest; it stays here until it
+ * grows further.
  */
 #include "mmu_internal.h"
 #include "percpu.h"

@@ -34,6 +34,10 @@
  *     LINT0 (ExtINT).
  *
  * Exits with the number of failed checks. Never run it bare on a machine.
+ *
+ * About 1000 lines: one guest, because the point is that every kind of
+ * junk hits the same partition in one boot, and the platform checks at
+ * the end must run after all of it.
  */
 #include "guest.h"
 #include "apic.h"

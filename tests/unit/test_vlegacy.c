@@ -13,6 +13,9 @@
  *
  * Links: tests/unit/test_vlegacy.c vmm/vpic.c vmm/vpit.c vmm/vrtc.c
  * vmm/vmisc.c vmm/vtime.c tests/unit/host_shim.c.
+ *
+ * About 1100 lines: one file, because every test shares the fake clock
+ * and the partition this file sets up in place of vmm/vlegacy.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
